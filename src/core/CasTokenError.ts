@@ -1,0 +1,62 @@
+/**
+ * What went wrong, as a program can switch on it.
+ *
+ * - `network`: the request never got an answer (offline, DNS, connection refused). Retried.
+ * - `timeout`: no answer within the time allowed. Retried.
+ * - `http`: an answer with a non-2xx status other than 401/403; see `status`. 5xx and 429 are
+ *   retried, other 4xx are not.
+ * - `unauthorized`: 401 or 403: the user (or, on the server, the API key) is not allowed. Not retried.
+ * - `invalid-response`: an answer that is not the expected JSON `{ token }`. Not retried.
+ * - `invalid-token`: a token that is not a decodable JWT, or whose `exp`/`iat` are not numbers,
+ *   or that had expired when it arrived. Not retried.
+ * - `invalid-config`: a setting is missing or malformed (a missing CAS URL, key or secret, a bad
+ *   option). Thrown at once where the setting is given.
+ */
+export type CasTokenErrorCode =
+  | 'network'
+  | 'timeout'
+  | 'http'
+  | 'unauthorized'
+  | 'invalid-response'
+  | 'invalid-token'
+  | 'invalid-config';
+
+export interface CasTokenErrorOptions {
+  /** The HTTP status of the answer, for `http` and `unauthorized`. */
+  status?: number;
+  /** How long the answer asked us to wait before trying again (`Retry-After`), in ms. */
+  retryAfterMs?: number;
+  /** The underlying error, kept for debugging. */
+  cause?: unknown;
+}
+
+/**
+ * The one error type of react-cas-token: every failure, on the client and on the server, is a
+ * `CasTokenError` with a `code`.
+ *
+ * @example
+ * ```ts
+ * if (error?.code === 'unauthorized') redirectToLogin();
+ * ```
+ */
+export class CasTokenError extends Error {
+  override readonly name = 'CasTokenError';
+  readonly code: CasTokenErrorCode;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+
+  constructor(code: CasTokenErrorCode, message: string, options: CasTokenErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** True for a `CasTokenError`, also one thrown by another copy of this package. */
+export function isCasTokenError(value: unknown): value is CasTokenError {
+  return (
+    value instanceof CasTokenError ||
+    (value instanceof Error && value.name === 'CasTokenError' && typeof (value as CasTokenError).code === 'string')
+  );
+}

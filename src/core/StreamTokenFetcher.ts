@@ -1,0 +1,20 @@
+/** What a fetcher is given for each request. */
+export interface StreamTokenFetcherContext {
+  /** Fires when the token is no longer needed (the last consumer unmounted): abort the request. */
+  signal: AbortSignal;
+  /** The watch-party room (CAS session) the token is for, when the provider was given one. */
+  room?: string;
+}
+
+/**
+ * A fetcher's answer: the token, optionally with how long it has left.
+ * `expiresIn` (ms) counts from the moment the answer arrived, so it is right however wrong the
+ * browser's clock is and however long a proxy cached the token.
+ */
+export type StreamTokenFetchResult = string | { token: string; expiresIn?: number };
+
+/**
+ * Gets a CAS token from the app's own backend proxy (never from CAS itself: that needs the API
+ * secret). `createProxyFetcher(url)` makes one for `react-cas-token/server`'s handler.
+ */
+export type StreamTokenFetcher = (context: StreamTokenFetcherContext) => Promise<StreamTokenFetchResult>;

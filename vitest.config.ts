@@ -1,0 +1,71 @@
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+const root = import.meta.dirname;
+
+// Tests import the public API by its package names. The unit project maps them to the source;
+// the dist project maps them to the built files, so the suite also proves what users install.
+const sourceAlias = {
+  'react-cas-token/server': `${root}/src/server/index.ts`,
+  'react-cas-token/testing': `${root}/src/testing/index.ts`,
+  'react-cas-token': `${root}/src/index.ts`,
+};
+const distAlias = {
+  'react-cas-token/server': `${root}/dist/server.js`,
+  'react-cas-token/testing': `${root}/dist/testing.js`,
+  'react-cas-token': `${root}/dist/index.js`,
+};
+
+const unitTests = ['test/**/*.test.{ts,tsx}'];
+const notUnit = ['test/browser/**'];
+
+export default defineConfig({
+  plugins: [react()],
+  test: {
+    projects: [
+      {
+        extends: true,
+        resolve: { alias: sourceAlias },
+        test: {
+          name: 'unit',
+          include: unitTests,
+          exclude: notUnit,
+          environment: 'jsdom',
+          restoreMocks: true,
+        },
+      },
+      {
+        extends: true,
+        resolve: { alias: distAlias },
+        test: {
+          name: 'dist',
+          include: unitTests,
+          // test/internal checks modules that are not part of the public API.
+          exclude: [...notUnit, 'test/internal/**'],
+          environment: 'jsdom',
+          restoreMocks: true,
+        },
+      },
+      {
+        extends: true,
+        resolve: { alias: sourceAlias },
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/**/*.test-d.{ts,tsx}'], tsconfig: './tsconfig.json' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
