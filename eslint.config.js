@@ -1,0 +1,65 @@
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig([
+  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/']),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    files: ['**/*.{ts,tsx,js,mjs,cjs}'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      globals: { ...globals.browser, ...globals.node },
+    },
+    rules: {
+      // An unused binding is usually a bug; a leading underscore says it is on purpose.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.{ts,tsx}'],
+    extends: [reactHooks.configs.flat.recommended],
+  },
+  {
+    // The proxy runs on servers and edge runtimes: no browser globals there.
+    files: ['src/server/**/*.ts'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^react($|-dom|/)', message: 'src/server must not import React.' }] },
+      ],
+    },
+  },
+  {
+    // The core and the client run in browsers: no node built-ins.
+    files: ['src/*.{ts,tsx}', 'src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:', message: 'The client and the core must not import node built-ins.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'src/core is plain TypeScript: no node built-ins.' },
+            { regex: '^react($|-dom|/)', message: 'src/core is plain TypeScript: no React.' },
+            { regex: '^@tanstack/', message: 'src/core is plain TypeScript: no react-query.' },
+          ],
+        },
+      ],
+    },
+  },
+]);
