@@ -1,0 +1,93 @@
+import type { CasTokenClaims } from '../core/decodeStreamToken';
+
+export interface TestTokenOptions {
+  /**
+   * How long the token lives, in ms. `Infinity` makes a token without an `exp` claim.
+   * @defaultValue 3_600_000 (one hour, like CAS)
+   */
+  lifetimeMs?: number;
+  /**
+   * When the token was issued, epoch ms. Under fake timers the default follows the fake clock.
+   * @defaultValue Date.now()
+   */
+  issuedAt?: number;
+  /**
+   * The room (CAS session) the token is for, written to the `rid` claim.
+   * @defaultValue a new id, so every token stands for its own session
+   */
+  room?: string;
+  /** More claims, or overrides of the default ones (`rid`, `unct`, `iat`, `exp`). */
+  claims?: Record<string, unknown>;
+}
+
+const HEADER = { typ: 'JWT', alg: 'HS256' };
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+let minted = 0;
+
+function base64url(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1];
+    const c = bytes[i + 2];
+    out += BASE64URL[a >> 2]! + BASE64URL[((a & 3) << 4) | ((b ?? 0) >> 4)]!;
+    if (b !== undefined) out += BASE64URL[((b & 15) << 2) | ((c ?? 0) >> 6)]!;
+    if (c !== undefined) out += BASE64URL[c & 63]!;
+  }
+  return out;
+}
+
+function encodeJson(value: unknown): string {
+  return base64url(new TextEncoder().encode(JSON.stringify(value)));
+}
+
+/** 32 bytes derived from the signed part (FNV-1a), so different tokens carry different signatures. */
+function fakeSignature(signingInput: string): string {
+  const bytes = new Uint8Array(32);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < signingInput.length; i++) {
+    hash = Math.imul(hash ^ signingInput.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  for (let i = 0; i < bytes.length; i++) {
+    hash = Math.imul(hash ^ i, 0x01000193) >>> 0;
+    bytes[i] = hash & 0xff;
+  }
+  return base64url(bytes);
+}
+
+function uniqueId(prefix: string): string {
+  minted += 1;
+  return `${prefix}-${minted.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Makes a CAS-shaped streaming token for tests and stories: a JWT with the header
+ * `{"typ":"JWT","alg":"HS256"}` and the claims `rid` (the room), `unct` (unique per token),
+ * `iat` and `exp`, which `decodeStreamToken` reads like a real one.
+ *
+ * `iat` and `exp` are exact (`issuedAt / 1000`), so under a fake clock on whole seconds they are
+ * whole numbers and a test can predict `expiresAt` to the millisecond. The signature is
+ * well-formed but not a real HMAC: the client never verifies tokens, and nothing that does
+ * should accept a test token.
+ *
+ * @example
+ * ```ts
+ * const token = createTestToken({ lifetimeMs: 10_000, room: 'movie-night-42' });
+ * decodeStreamToken(token).claims.rid; // 'movie-night-42'
+ * ```
+ */
+export function createTestToken(options: TestTokenOptions = {}): string {
+  const lifetimeMs = options.lifetimeMs ?? 3_600_000;
+  const issuedAt = options.issuedAt ?? Date.now();
+  if (!(lifetimeMs > 0)) throw new RangeError(`createTestToken: lifetimeMs must be a positive number of ms, not ${lifetimeMs}.`);
+  const claims: CasTokenClaims = {
+    rid: options.room ?? uniqueId('room'),
+    unct: uniqueId('unct'),
+    iat: issuedAt / 1000,
+    ...(lifetimeMs === Number.POSITIVE_INFINITY ? {} : { exp: (issuedAt + lifetimeMs) / 1000 }),
+    ...options.claims,
+  };
+  const signingInput = `${encodeJson(HEADER)}.${encodeJson(claims)}`;
+  return `${signingInput}.${fakeSignature(signingInput)}`;
+}

@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CasTokenError, decodeStreamToken } from 'react-cas-token';
+import { createMockFetcher } from 'react-cas-token/testing';
+
+const START = Date.UTC(2030, 0, 1);
+
+function ask(fetcher: ReturnType<typeof createMockFetcher>, room?: string, signal = new AbortController().signal) {
+  return fetcher({ signal, room });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: START });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createMockFetcher', () => {
+  it('answers a fresh test token with how long it has left', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 10_000 });
+
+    const answer = await ask(fetcher, 'movie-night-42');
+
+    expect(answer).toEqual({ token: expect.any(String), expiresIn: 10_000 });
+    const { token } = answer as { token: string };
+    expect(decodeStreamToken(token).claims).toMatchObject({ rid: 'movie-night-42', iat: START / 1000, exp: START / 1000 + 10 });
+  });
+
+  it('records each call with its room, times and outcome', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 200 });
+
+    const first = ask(fetcher, 'a');
+    expect(fetcher.calls).toEqual([expect.objectContaining({ number: 1, room: 'a', startedAt: START, status: 'pending', settledAt: undefined })]);
+
+    await vi.advanceTimersByTimeAsync(200);
+    const { token } = (await first) as { token: string };
+    void ask(fetcher);
+
+    expect(fetcher.calls).toEqual([
+      expect.objectContaining({ number: 1, room: 'a', startedAt: START, settledAt: START + 200, status: 'success', token, aborted: false }),
+      expect.objectContaining({ number: 2, room: undefined, startedAt: START + 200, settledAt: undefined, status: 'pending' }),
+    ]);
+  });
+
+  it('takes latencyMs on the timer clock, so fake timers decide when it answers', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 1_000 });
+    const settled = vi.fn();
+
+    void ask(fetcher).then(settled);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(settled).not.toHaveBeenCalled();
+
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled).toHaveBeenCalledOnce();
+  });
+
+  it('mints a new token on every call by default', async () => {
+    const fetcher = createMockFetcher();
+
+    const first = await ask(fetcher, 'a');
+    const second = await ask(fetcher, 'a');
+
+    expect(first).not.toEqual(second);
+  });
+
+  it('with sameTokenPerRoom, answers a room the same token until half its lifetime has passed', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 10_000, sameTokenPerRoom: true });
+
+    const first = (await ask(fetcher, 'a')) as { token: string };
+    const other = (await ask(fetcher, 'b')) as { token: string };
+    await vi.advanceTimersByTimeAsync(4_000);
+    const again = await ask(fetcher, 'a');
+    await vi.advanceTimersByTimeAsync(1_000);
+    const renewed = (await ask(fetcher, 'a')) as { token: string };
+
+    expect(other.token).not.toBe(first.token);
+    expect(again).toEqual({ token: first.token, expiresIn: 6_000 });
+    expect(renewed.token).not.toBe(first.token);
+  });
+
+  it('fails the chosen calls with the chosen CasTokenError codes', async () => {
+    const fetcher = createMockFetcher({ failures: { 2: 'network', 3: 'unauthorized' } });
+
+    await expect(ask(fetcher)).resolves.toHaveProperty('token');
+    await expect(ask(fetcher)).rejects.toMatchObject({ name: 'CasTokenError', code: 'network' });
+    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    await expect(ask(fetcher)).resolves.toHaveProperty('token');
+    expect(fetcher.calls.map((call) => call.status)).toEqual(['success', 'error', 'error', 'success']);
+    expect(fetcher.calls[1]!.error).toBeInstanceOf(CasTokenError);
+  });
+
+  it('fails every call a failures function picks, with an error it may build itself', async () => {
+    const refused = new CasTokenError('http', 'Too many requests', { status: 429, retryAfterMs: 30_000 });
+    const fetcher = createMockFetcher({ failures: (call) => (call.room === 'closed' ? refused : undefined) });
+
+    await expect(ask(fetcher, 'closed')).rejects.toBe(refused);
+    await expect(ask(fetcher, 'open')).resolves.toHaveProperty('token');
+  });
+
+  it('fails after the latency, like a slow proxy', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 500, failures: () => 'timeout' });
+    const failed = vi.fn();
+
+    ask(fetcher).catch(failed);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(failed).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ code: 'timeout' }));
+  });
+
+  it('failNext fails the next calls ahead of the failures option, then recovers', async () => {
+    const fetcher = createMockFetcher();
+
+    fetcher.failNext('http', 2);
+
+    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'http', status: 503 });
+    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'http' });
+    await expect(ask(fetcher)).resolves.toHaveProperty('token');
+  });
+
+  it('rejects with the abort reason and records the abort when the signal fires in flight', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 1_000 });
+    const controller = new AbortController();
+
+    const pending = ask(fetcher, 'a', controller.signal);
+    await vi.advanceTimersByTimeAsync(300);
+    controller.abort();
+
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(fetcher.calls[0]).toMatchObject({ status: 'aborted', aborted: true, settledAt: START + 300, token: undefined });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects at once for a signal that had already fired', async () => {
+    const fetcher = createMockFetcher();
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+
+    await expect(ask(fetcher, 'a', controller.signal)).rejects.toThrow('gone');
+    expect(fetcher.calls[0]).toMatchObject({ status: 'aborted', aborted: true });
+  });
+
+  it('mints tokens without exp, and answers no expiresIn, for an infinite lifetime', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: Number.POSITIVE_INFINITY });
+
+    const answer = await ask(fetcher);
+
+    expect(answer).toEqual({ token: expect.any(String) });
+  });
+
+  it('reset forgets the calls and queued failures', async () => {
+    const fetcher = createMockFetcher();
+    fetcher.failNext('network');
+    await ask(fetcher).catch(() => {});
+    fetcher.failNext('network');
+
+    fetcher.reset();
+
+    expect(fetcher.calls).toEqual([]);
+    await expect(ask(fetcher)).resolves.toHaveProperty('token');
+  });
+});
