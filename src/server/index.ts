@@ -1,0 +1,14 @@
+export { fetchCasToken, DEFAULT_CAS_TOKEN_PATH, DEFAULT_CAS_TIMEOUT_MS } from './fetchCasToken';
+export type { FetchCasTokenOptions } from './fetchCasToken';
+export { createCasTokenHandler, DEFAULT_SERVER_REFRESH_LEAD_MS } from './createCasTokenHandler';
+export type { CasTokenHandler, CasTokenHandlerOptions, CasTokenLogger } from './createCasTokenHandler';
+export { casTokenHandlerFromEnv } from './casTokenHandlerFromEnv';
+export type { CasTokenHandlerFromEnvOptions } from './casTokenHandlerFromEnv';
+export { createMemoryTokenStore, DEFAULT_MAX_ROOMS } from './createMemoryTokenStore';
+export type { MemoryTokenStoreOptions } from './createMemoryTokenStore';
+export type { TokenStore } from './TokenStore';
+export { toNodeHandler } from './toNodeHandler';
+export type { NodeHandler, NodeNextFunction, NodeRequestLike, NodeResponseLike } from './toNodeHandler';
+export type { CasCredentials } from './casConfig';
+export { CasTokenError, isCasTokenError } from '../core/CasTokenError';
+export type { CasTokenErrorCode } from '../core/CasTokenError';
