@@ -1,0 +1,86 @@
+import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { QueryClient, QueryClientContext } from '@tanstack/react-query';
+import { CasTokenError } from './core/CasTokenError';
+import type { StreamTokenInfo } from './core/decodeStreamToken';
+import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming';
+import type { StreamTokenFetcher } from './core/StreamTokenFetcher';
+import { CasTokenContext } from './CasTokenContext';
+import { createTokenScheduler, type LatestProps } from './createTokenScheduler';
+
+export interface CasTokenProviderProps {
+  /** Asks the app's own backend proxy for a token, e.g. `createProxyFetcher('/api/cas-token')`. */
+  fetcher: StreamTokenFetcher;
+  /**
+   * The watch-party room (CAS session) the token is for. It is part of the cache key and is
+   * passed to the fetcher: a new room starts without a token, never with the old room's.
+   */
+  room?: string;
+  /**
+   * The react-query client to keep the token in.
+   * @defaultValue the surrounding `QueryClientProvider`'s client, else one of the provider's own
+   */
+  queryClient?: QueryClient;
+  /**
+   * How long before expiry to ask for a new token. A short-lived token is renewed at half of
+   * its lifetime at the earliest, however large this is.
+   * @defaultValue 60_000
+   */
+  refreshLeadMs?: number;
+  /** Called with each new token (not for each consumer: once per token). */
+  onToken?: (info: StreamTokenInfo) => void;
+  /** Called with each failed request, retried or not. */
+  onError?: (error: CasTokenError) => void;
+  children?: ReactNode;
+}
+
+// useLayoutEffect warns when rendered on a server; there is nothing to update there anyway.
+const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
+
+/**
+ * Gets, caches and renews the CAS token of one room for every component below it.
+ *
+ * @example
+ * ```tsx
+ * const fetcher = createProxyFetcher('/api/cas-token');
+ *
+ * <CasTokenProvider fetcher={fetcher} room="movie-night-42">
+ *   <WatchParty />
+ * </CasTokenProvider>
+ * ```
+ */
+export function CasTokenProvider({
+  fetcher,
+  room,
+  queryClient: givenClient,
+  refreshLeadMs = DEFAULT_REFRESH_LEAD_MS,
+  onToken,
+  onError,
+  children,
+}: CasTokenProviderProps) {
+  if (typeof fetcher !== 'function') {
+    throw new CasTokenError('invalid-config', '<CasTokenProvider> needs a `fetcher`, e.g. createProxyFetcher("/api/cas-token").');
+  }
+  if (!(refreshLeadMs >= 0) || !Number.isFinite(refreshLeadMs)) {
+    throw new CasTokenError('invalid-config', `<CasTokenProvider> refreshLeadMs must be a number of ms >= 0, not ${refreshLeadMs}.`);
+  }
+  const surroundingClient = useContext(QueryClientContext);
+  // Cheap to make (no timers until used), and there whichever client the props name later.
+  const [ownClient] = useState(() => new QueryClient());
+  const queryClient = givenClient ?? surroundingClient ?? ownClient;
+
+  // Callbacks and the fetcher change identity on every render of most apps: read them when
+  // needed instead of restarting anything.
+  const latest = useRef<LatestProps>({ fetcher, onToken, onError });
+  useIsomorphicLayoutEffect(() => {
+    latest.current = { fetcher, onToken, onError };
+  });
+
+  const scheduler = useMemo(
+    () => createTokenScheduler({ queryClient, room, refreshLeadMs, latest }),
+    [queryClient, room, refreshLeadMs],
+  );
+  useEffect(() => scheduler.start(), [scheduler]);
+
+  const value = useMemo(() => ({ queryClient, scheduler }), [queryClient, scheduler]);
+  return <CasTokenContext.Provider value={value}>{children}</CasTokenContext.Provider>;
+}

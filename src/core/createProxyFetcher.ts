@@ -1,0 +1,147 @@
+import { CasTokenError } from './CasTokenError';
+import { readClaims } from './decodeStreamToken';
+import { parseRetryAfter } from './parseRetryAfter';
+import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher';
+
+export interface ProxyFetcherOptions {
+  /**
+   * Extra request headers, e.g. the app's own session token. A function is called for every
+   * request, so a header that changes (a renewed session token) is always current.
+   */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  /** @defaultValue 'same-origin' */
+  credentials?: RequestCredentials;
+  /**
+   * How long to wait for the proxy before failing with `timeout`.
+   * @defaultValue 10_000
+   */
+  timeoutMs?: number;
+  /** The `fetch` to use. @defaultValue globalThis.fetch, read at each request */
+  fetch?: typeof fetch;
+}
+
+function withRoom(url: string, room: string | undefined): string {
+  if (room === undefined) return url;
+  const [path, hash] = url.split('#', 2) as [string, string | undefined];
+  const joined = `${path}${path.includes('?') ? '&' : '?'}room=${encodeURIComponent(room)}`;
+  return hash === undefined ? joined : `${joined}#${hash}`;
+}
+
+function httpError(response: Response, url: string): CasTokenError {
+  const { status } = response;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  if (status === 401 || status === 403) {
+    return new CasTokenError('unauthorized', `The token proxy ${url} refused the request (HTTP ${status}): is the user signed in?`, { status });
+  }
+  return new CasTokenError('http', `The token proxy ${url} answered HTTP ${status}.`, { status, retryAfterMs });
+}
+
+async function readAnswer(response: Response, url: string): Promise<StreamTokenFetchResult> {
+  const type = response.headers.get('content-type') ?? '';
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (cause) {
+    const what = /html/i.test(type) || /^\s*</.test(text) ? 'an HTML page' : 'something that is not JSON';
+    throw new CasTokenError(
+      'invalid-response',
+      `The token proxy ${url} answered ${what} instead of JSON: is ${url} routed to the token handler?`,
+      { cause },
+    );
+  }
+  const token = (body as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string' || token === '') {
+    throw new CasTokenError('invalid-response', `The token proxy ${url} answered JSON without a string \`token\`.`);
+  }
+  const expiresIn = (body as { expiresIn?: unknown }).expiresIn;
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) return { token, expiresIn };
+  return { token, expiresIn: expiresInFromDate(token, response.headers.get('date')) };
+}
+
+/**
+ * Without `expiresIn`, the answer's `Date` header (the server's clock) tells how long the
+ * token has left, whatever the browser's clock says. `Date` has one-second precision.
+ */
+function expiresInFromDate(token: string, date: string | null): number | undefined {
+  const serverNow = date === null ? Number.NaN : Date.parse(date);
+  if (Number.isNaN(serverNow)) return undefined;
+  const { exp } = readClaims(token);
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 - serverNow : undefined;
+}
+
+/**
+ * Makes a fetcher that asks the app's own backend proxy (`react-cas-token/server`'s handler, or
+ * any endpoint answering `{ token, expiresIn? }`) for a token: `GET url?room=<room>`.
+ *
+ * It fails with a `CasTokenError`: `unauthorized` on 401/403, `http` on other non-2xx answers
+ * (with `status` and `retryAfterMs`), `invalid-response` on an answer that is not JSON with a
+ * string `token`, `network` when the request fails, `timeout` after `timeoutMs`.
+ *
+ * @example
+ * ```tsx
+ * const fetcher = createProxyFetcher('/api/cas-token', {
+ *   headers: () => ({ authorization: `Bearer ${session.accessToken}` }),
+ * });
+ * <CasTokenProvider fetcher={fetcher} room="movie-night-42">...</CasTokenProvider>
+ * ```
+ */
+export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {}): StreamTokenFetcher {
+  if (typeof url !== 'string' || url.trim() === '') {
+    throw new CasTokenError('invalid-config', 'createProxyFetcher needs the URL of your token proxy, e.g. "/api/cas-token".');
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!(timeoutMs > 0)) {
+    throw new CasTokenError('invalid-config', `createProxyFetcher: timeoutMs must be a positive number of ms, not ${timeoutMs}.`);
+  }
+
+  return async ({ signal, room }) => {
+    const target = withRoom(url, room);
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
+      const headers = new Headers(extra);
+      headers.set('accept', 'application/json');
+      const doFetch = options.fetch ?? globalThis.fetch;
+      let response: Response;
+      try {
+        response = await doFetch(target, {
+          method: 'GET',
+          headers,
+          credentials: options.credentials ?? 'same-origin',
+          cache: 'no-store',
+          signal: controller.signal,
+        });
+      } catch (cause) {
+        throw failure(cause);
+      }
+      if (!response.ok) throw httpError(response, url);
+      try {
+        return await readAnswer(response, url);
+      } catch (cause) {
+        throw failure(cause);
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+
+    function failure(cause: unknown): unknown {
+      if (cause instanceof CasTokenError) return cause;
+      // Aborted by the caller: pass the abort on untouched, the token is no longer wanted.
+      if (signal.aborted) return signal.reason ?? cause;
+      if (timedOut) {
+        return new CasTokenError('timeout', `The token proxy ${url} did not answer within ${timeoutMs} ms.`, { cause });
+      }
+      return new CasTokenError('network', `Could not reach the token proxy ${url}: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  };
+}
