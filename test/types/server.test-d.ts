@@ -1,0 +1,104 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  casTokenHandlerFromEnv,
+  createCasTokenHandler,
+  createMemoryTokenStore,
+  fetchCasToken,
+  toNodeHandler,
+  type CasTokenErrorCode,
+  type CasTokenHandler,
+  type CasTokenHandlerOptions,
+  type NodeHandler,
+  type TokenStore,
+} from 'react-cas-token/server';
+
+const cas = { casUrl: 'https://cas.example.com', apiKey: 'key', apiSecret: 'secret' };
+
+describe('fetchCasToken', () => {
+  it('takes the CAS settings and resolves to the token string', () => {
+    expectTypeOf(fetchCasToken).returns.toEqualTypeOf<Promise<string>>();
+    void fetchCasToken({ ...cas, path: '/sync/token/', signal: AbortSignal.timeout(1_000), fetch: globalThis.fetch });
+    // @ts-expect-error the secret is required
+    void fetchCasToken({ casUrl: cas.casUrl, apiKey: cas.apiKey });
+  });
+});
+
+describe('createCasTokenHandler', () => {
+  it('returns a standard Fetch-API handler', () => {
+    const handler = createCasTokenHandler(cas);
+    expectTypeOf(handler).toEqualTypeOf<CasTokenHandler>();
+    expectTypeOf(handler).toEqualTypeOf<(request: Request) => Promise<Response>>();
+  });
+
+  it('takes authorize, room, store, timing, fetch and logger options', () => {
+    createCasTokenHandler({
+      ...cas,
+      authorize: async (request) => {
+        expectTypeOf(request).toEqualTypeOf<Request>();
+        return request.headers.has('cookie');
+      },
+      room: (request) => new URL(request.url).searchParams.get('session'),
+      store: createMemoryTokenStore({ maxEntries: 1_000 }),
+      refreshLeadMs: 120_000,
+      timeoutMs: 5_000,
+      fetch: globalThis.fetch,
+      logger: console,
+    });
+    expectTypeOf<CasTokenHandlerOptions['authorize']>().toEqualTypeOf<
+      ((request: Request) => boolean | Promise<boolean>) | undefined
+    >();
+  });
+
+  it('refuses misconfigured options', () => {
+    // @ts-expect-error the API secret is required
+    createCasTokenHandler({ casUrl: cas.casUrl, apiKey: cas.apiKey });
+    // @ts-expect-error authorize answers a boolean, not a user
+    createCasTokenHandler({ ...cas, authorize: () => ({ id: 1 }) });
+    // @ts-expect-error room answers a string or null
+    createCasTokenHandler({ ...cas, room: () => 42 });
+    // @ts-expect-error refreshLeadMs is a number of ms
+    createCasTokenHandler({ ...cas, refreshLeadMs: '5m' });
+    // @ts-expect-error a store needs setIfAbsent
+    createCasTokenHandler({ ...cas, store: { get: () => null } });
+    // @ts-expect-error a logger needs warn and error
+    createCasTokenHandler({ ...cas, logger: { info: () => {} } });
+  });
+});
+
+describe('TokenStore', () => {
+  it('can be backed by a synchronous map or an async shared store', () => {
+    const map = new Map<string, string>();
+    const syncStore: TokenStore = {
+      get: (key) => map.get(key),
+      setIfAbsent: (key, value) => (map.has(key) ? false : (map.set(key, value), true)),
+    };
+    const asyncStore: TokenStore = {
+      get: async () => null,
+      setIfAbsent: async (_key, _value, ttlMs) => ttlMs > 0,
+    };
+    expectTypeOf(createMemoryTokenStore()).toEqualTypeOf<TokenStore>();
+    void [syncStore, asyncStore];
+  });
+});
+
+describe('toNodeHandler and casTokenHandlerFromEnv', () => {
+  it('adapts a handler to node:http, Express and Connect', () => {
+    const node = toNodeHandler(createCasTokenHandler(cas));
+    expectTypeOf(node).toEqualTypeOf<NodeHandler>();
+    // @ts-expect-error it adapts a handler, not options
+    toNodeHandler(cas);
+  });
+
+  it('reads the CAS settings from the environment, so it takes everything else', () => {
+    expectTypeOf(casTokenHandlerFromEnv()).toEqualTypeOf<CasTokenHandler>();
+    casTokenHandlerFromEnv({ authorize: () => true, refreshLeadMs: 60_000 });
+    // @ts-expect-error the secret comes from CAS_API_SECRET, never from code
+    casTokenHandlerFromEnv({ apiSecret: 'secret' });
+  });
+
+  it('shares the client error codes', () => {
+    expectTypeOf<CasTokenErrorCode>().toEqualTypeOf<
+      'network' | 'timeout' | 'http' | 'unauthorized' | 'invalid-response' | 'invalid-token' | 'invalid-config'
+    >();
+  });
+});
