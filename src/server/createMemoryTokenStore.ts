@@ -44,9 +44,13 @@ export function createMemoryTokenStore(options: MemoryTokenStoreOptions = {}): T
     setIfAbsent(key, value, ttlMs) {
       const now = Date.now();
       if (live(key, now) !== undefined) return false;
-      for (const [oldKey, entry] of entries) {
-        if (entries.size < maxEntries && entry.expiresAt > now) break;
-        entries.delete(oldKey);
+      if (entries.size >= maxEntries) {
+        // Full: expired rooms go first, then the oldest live ones.
+        for (const [oldKey, entry] of entries) if (entry.expiresAt <= now) entries.delete(oldKey);
+        for (const oldKey of entries.keys()) {
+          if (entries.size < maxEntries) break;
+          entries.delete(oldKey);
+        }
       }
       entries.set(key, { value, expiresAt: now + ttlMs });
       return true;

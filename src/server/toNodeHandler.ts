@@ -12,7 +12,8 @@ export interface NodeRequestLike {
   /** Express sets it to the full URL when a middleware is mounted on a path. */
   originalUrl?: string;
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-  socket?: { encrypted?: boolean };
+  /** A TLS socket has `encrypted: true`; typed loosely so any socket type fits. */
+  socket?: object;
 }
 
 /** The parts of a node:http `ServerResponse` (or an Express/Connect response) that are used. */
@@ -37,7 +38,8 @@ function toRequest(req: NodeRequestLike): Request {
     else for (const item of value) headers.append(name, item);
   }
   const host = typeof req.headers.host === 'string' && req.headers.host !== '' ? req.headers.host : 'localhost';
-  const origin = `${req.socket?.encrypted ? 'https' : 'http'}://${host}`;
+  const encrypted = (req.socket as { encrypted?: unknown } | undefined)?.encrypted === true;
+  const origin = `${encrypted ? 'https' : 'http'}://${host}`;
   const url = new URL(req.originalUrl ?? req.url ?? '/', URL.canParse(origin) ? origin : 'http://localhost');
   return new Request(url, { method: req.method ?? 'GET', headers });
 }
