@@ -60,6 +60,27 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
   /** A fetch now, or the one in flight. Never a second one at the same time. */
   const fetchToken = () => queryClient.fetchQuery({ ...options, staleTime: 0 });
 
+  let errorsSeen = 0;
+  let dataSeen = 0;
+
+  /**
+   * Counts failures from the query's own counters rather than from events: observers hear of
+   * a failure before the cache's listeners do, and may ask for a decision in between.
+   */
+  function catchUp(state: Query<StreamTokenInfo, CasTokenError>['state']) {
+    if (state.dataUpdateCount !== dataSeen) {
+      dataSeen = state.dataUpdateCount;
+      failures = 0;
+      retryAt = undefined;
+    }
+    if (state.errorUpdateCount !== errorsSeen) {
+      errorsSeen = state.errorUpdateCount;
+      failures += 1;
+      const { error } = state;
+      retryAt = error && isCasTokenError(error) && isRetryable(error) ? state.errorUpdatedAt + retryDelay(failures, error) : undefined;
+    }
+  }
+
   function dueAt(query: Query<StreamTokenInfo, CasTokenError>, now: number): number {
     const { status, data } = query.state;
     if (status === 'error') return retryAt ?? Number.POSITIVE_INFINITY;
@@ -70,7 +91,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
     cancelTimer?.();
     cancelTimer = undefined;
     const query = findQuery();
-    if (!stopListening || !query || query.getObserversCount() === 0 || query.state.fetchStatus !== 'idle') return;
+    if (!stopListening || !query) return;
+    catchUp(query.state);
+    if (query.getObserversCount() === 0 || query.state.fetchStatus !== 'idle') return;
     const now = Date.now();
     const fetchAt = dueAt(query, now);
     if (fetchAt <= now) {
@@ -99,8 +122,6 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
     if (event.type === 'updated') {
       const { action } = event;
       if (action.type === 'success') {
-        failures = 0;
-        retryAt = undefined;
         if (lastError) {
           lastError = null;
           notify();
@@ -108,8 +129,6 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
         const info = event.query.state.data as StreamTokenInfo | undefined;
         if (info && !action.manual) latest.current.onToken?.(info);
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
-        failures += 1;
-        retryAt = isRetryable(action.error) ? Date.now() + retryDelay(failures, action.error) : undefined;
         lastError = action.error;
         notify();
         latest.current.onError?.(action.error);
@@ -189,8 +208,10 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
     whenSettled(): Promise<void> {
       return new Promise<void>((resolve) => {
         const run = () => fetchToken().then(() => resolve(), () => resolve());
-        const waiting = findQuery()?.state.fetchStatus !== 'fetching' && retryAt !== undefined && retryAt > Date.now();
-        if (waiting) setLongTimeout(run, retryAt as number);
+        const query = findQuery();
+        if (query) catchUp(query.state);
+        const waitUntil = query?.state.fetchStatus === 'idle' ? retryAt : undefined;
+        if (waitUntil !== undefined && waitUntil > Date.now()) setLongTimeout(run, waitUntil);
         else run();
       });
     },

@@ -25,13 +25,13 @@ export function isRetryable(error: CasTokenError): boolean {
 
 /**
  * How long to wait before retry number `attempt` (1 for the first): exponential backoff with
- * jitter (between 50% and 100% of the step, so clients that failed together spread out), at
- * most `RETRY_MAX_MS`, and never less than the server's `Retry-After`. While failing that is
- * about six requests in the first minute, then two a minute.
+ * jitter (75% to 100% of the step, so clients that failed together spread out), at most
+ * `RETRY_MAX_MS`, and never less than the server's `Retry-After`. While failing that is at
+ * most six requests in the first minute, then two or three a minute.
  */
 export function retryDelay(attempt: number, error: CasTokenError, random: () => number = Math.random): number {
   const step = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  const jittered = step / 2 + (step / 2) * random();
+  const jittered = step * (0.75 + 0.25 * random());
   const asked = Math.min(error.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
   return Math.max(jittered, asked);
 }

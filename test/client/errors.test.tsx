@@ -1,0 +1,187 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { render } from '@testing-library/react';
+import { CasTokenError, CasTokenProvider, useStreamToken, type StreamTokenFetcher } from 'react-cas-token';
+import { createMockFetcher, createTestToken } from 'react-cas-token/testing';
+import { advance, HOUR, MINUTE, SECOND, renderWithProvider, useFakeClock } from './support';
+
+beforeEach(() => useFakeClock());
+afterEach(() => vi.useRealTimers());
+
+function requestsPerMinute(startedAt: number[], from: number, minutes: number): number[] {
+  return Array.from({ length: minutes }, (_, m) =>
+    startedAt.filter((at) => at >= from + m * MINUTE && at < from + (m + 1) * MINUTE).length,
+  );
+}
+
+describe('retried failures', () => {
+  it.each(['network', 'timeout', 'http'] as const)(
+    'retries %s failures without end, with backoff, at most a few requests a minute',
+    async (code) => {
+      const start = Date.now();
+      const fetcher = createMockFetcher({ failures: () => code });
+      renderWithProvider({ fetcher });
+      await advance(30 * MINUTE);
+      const perMinute = requestsPerMinute(fetcher.calls.map((call) => call.startedAt), start, 30);
+      expect(perMinute[0]).toBeLessThanOrEqual(7);
+      expect(Math.max(...perMinute.slice(2))).toBeLessThanOrEqual(4);
+      // Still trying at the end: the token is still needed.
+      expect(perMinute.slice(-5).every((n) => n >= 1)).toBe(true);
+    },
+  );
+
+  it('spreads the waits out: each at least as long as half the one before it doubled, up to 30 s', async () => {
+    const fetcher = createMockFetcher({ failures: () => 'network' });
+    renderWithProvider({ fetcher });
+    await advance(5 * MINUTE);
+    const starts = fetcher.calls.map((call) => call.startedAt);
+    const waits = starts.slice(1).map((at, i) => at - starts[i]!);
+    expect(waits[0]).toBeGreaterThanOrEqual(1 * SECOND);
+    expect(waits[0]).toBeLessThanOrEqual(2 * SECOND);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(30 * SECOND);
+    expect(waits.slice(-3).every((wait) => wait >= 15 * SECOND)).toBe(true);
+  });
+
+  it('shows the error in state at once, and keeps it while retrying, until a request succeeds', async () => {
+    const fetcher = createMockFetcher({ failures: { 1: 'network', 2: 'network' } });
+    const onError = vi.fn();
+    const view = renderWithProvider({ fetcher, onError });
+    await advance(0);
+    expect(view.current.status).toBe('error');
+    expect(view.current.error).toBeInstanceOf(CasTokenError);
+    expect(view.current.error?.code).toBe('network');
+    expect(onError).toHaveBeenCalledTimes(1);
+    await advance(MINUTE);
+    expect(fetcher.calls).toHaveLength(3);
+    expect(onError).toHaveBeenCalledTimes(2);
+    expect(view.renders.filter((r) => r.error === null && r.status !== 'success').length).toBe(1); // only the first render
+    expect(view.current.status).toBe('success');
+    expect(view.current.error).toBeNull();
+  });
+
+  it('keeps retrying in a hidden, unfocused tab', async () => {
+    vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    vi.spyOn(document, 'hasFocus').mockReturnValue(false);
+    const fetcher = createMockFetcher({ failures: { 1: 'network', 2: 'network', 3: 'network' } });
+    const view = renderWithProvider({ fetcher });
+    await advance(2 * MINUTE);
+    expect(fetcher.calls).toHaveLength(4);
+    expect(view.current.status).toBe('success');
+  });
+
+  it('waits as long as a 429 answer asks (Retry-After)', async () => {
+    const busy = new CasTokenError('http', 'Too many requests', { status: 429, retryAfterMs: 2 * MINUTE });
+    const fetcher = createMockFetcher({ failures: { 1: busy } });
+    renderWithProvider({ fetcher });
+    await advance(2 * MINUTE - 1);
+    expect(fetcher.calls).toHaveLength(1);
+    await advance(1);
+    expect(fetcher.calls).toHaveLength(2);
+  });
+
+  it('keeps the previous token while renewals fail, until it truly expires', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 10 * MINUTE, failures: (call) => (call.number > 1 ? 'network' : undefined) });
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    const first = view.current.token;
+    await advance(9 * MINUTE + 30 * SECOND);
+    expect(fetcher.calls.length).toBeGreaterThan(2);
+    expect(view.current.token).toBe(first);
+    expect(view.current.status).toBe('success');
+    expect(view.current.error?.code).toBe('network');
+    await advance(30 * SECOND);
+    expect(view.current.token).toBeUndefined();
+    expect(view.current.status).toBe('error');
+  });
+
+  it('retries at once when the browser comes back online', async () => {
+    const fetcher = createMockFetcher({ failures: { 1: 'network' } });
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(fetcher.calls).toHaveLength(1);
+    window.dispatchEvent(new Event('online'));
+    await advance(0);
+    expect(fetcher.calls).toHaveLength(2);
+    expect(view.current.status).toBe('success');
+  });
+
+  it('reads a fetcher that throws a plain error as a network failure, and retries it', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>().mockRejectedValueOnce(new TypeError('Failed to fetch')).mockResolvedValue(createTestToken());
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(view.current.error?.code).toBe('network');
+    expect(view.current.error?.message).toContain('Failed to fetch');
+    await advance(2 * SECOND);
+    expect(view.current.status).toBe('success');
+  });
+});
+
+describe('failures that are not retried', () => {
+  it.each([
+    ['unauthorized', new CasTokenError('unauthorized', 'no', { status: 401 })],
+    ['a 4xx', new CasTokenError('http', 'bad', { status: 400 })],
+    ['invalid-response', new CasTokenError('invalid-response', 'html')],
+  ])('does not retry %s', async (_, error) => {
+    const fetcher = createMockFetcher({ failures: () => error });
+    const onError = vi.fn();
+    const view = renderWithProvider({ fetcher, onError });
+    await advance(HOUR);
+    expect(fetcher.calls).toHaveLength(1);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(view.current.status).toBe('error');
+    expect(view.current.error).toBe(error);
+  });
+
+  it.each([
+    ['not a JWT', 'not-a-jwt', 'invalid-token'],
+    ['a JWT whose payload is not JSON', 'a.b.c', 'invalid-token'],
+    ['a JWT whose exp is a string', createTestToken({ claims: { exp: 'tomorrow' } }), 'invalid-token'],
+    ['a JWT whose iat is not a number', createTestToken({ claims: { iat: null } }), 'invalid-token'],
+    ['a number', 42, 'invalid-response'],
+    ['an empty string', '', 'invalid-response'],
+    ['an object without token', { jwt: 'x' }, 'invalid-response'],
+    ['an expiresIn that is not a number', { token: createTestToken(), expiresIn: '5m' }, 'invalid-response'],
+    ['a token that had expired on arrival', { token: createTestToken(), expiresIn: 0 }, 'invalid-token'],
+  ])('answers %s with a typed error and no request loop', async (_, answer, code) => {
+    const fetcher = vi.fn(async () => answer) as unknown as StreamTokenFetcher;
+    const view = renderWithProvider({ fetcher });
+    await advance(HOUR);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(view.current.error).toBeInstanceOf(CasTokenError);
+    expect(view.current.error?.code).toBe(code);
+  });
+
+  it('tries again when refresh() is called, and rejects with the error', async () => {
+    const fetcher = createMockFetcher({ failures: { 1: 'unauthorized', 2: 'unauthorized' } });
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    await expect(view.current.refresh()).rejects.toMatchObject({ code: 'unauthorized' });
+    const token = await view.current.refresh();
+    expect(token).toBe(fetcher.calls[2]?.token);
+    await advance(0);
+    expect(view.current.status).toBe('success');
+  });
+});
+
+describe('misuse', () => {
+  it('names the missing provider when a hook is used outside one', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    function Orphan() {
+      useStreamToken();
+      return null;
+    }
+    expect(() => render(<Orphan />)).toThrow(/useStreamToken must be used inside <CasTokenProvider>/);
+  });
+
+  it('throws a typed error for a provider without a fetcher', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const props = {} as { fetcher: StreamTokenFetcher };
+    expect(() => render(<CasTokenProvider {...props} />)).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+  });
+
+  it('throws a typed error for a negative refreshLeadMs', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => render(<CasTokenProvider fetcher={createMockFetcher()} refreshLeadMs={-1} />)).toThrow(
+      expect.objectContaining({ code: 'invalid-config' }),
+    );
+  });
+});
