@@ -31,6 +31,7 @@ export default defineConfig({
           include: unitTests,
           exclude: notUnit,
           environment: 'jsdom',
+          setupFiles: ['test/setup.ts'],
           restoreMocks: true,
         },
       },
@@ -43,6 +44,7 @@ export default defineConfig({
           // test/internal checks modules that are not part of the public API.
           exclude: [...notUnit, 'test/internal/**'],
           environment: 'jsdom',
+          setupFiles: ['test/setup.ts'],
           restoreMocks: true,
         },
       },
