@@ -196,7 +196,8 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
       }
       const room = await pickRoom(request);
       if (typeof room !== 'string' || room === '') {
-        return fail(400, 'invalid-room', 'Say which room the token is for: ?room= with 1-128 letters, digits, _ - . : ~');
+        const hint = options.room === undefined ? ': ?room= with 1-128 letters, digits, _ - . : ~' : '.';
+        return fail(400, 'invalid-room', `Say which room the token is for${hint}`);
       }
       const entry = await entryFor(room);
       const body: { token: string; expiresIn?: number } = { token: entry.token };

@@ -85,7 +85,8 @@ export async function fetchCasToken(options: FetchCasTokenOptions): Promise<stri
   const timeoutMs = checkDuration('timeoutMs', options.timeoutMs, DEFAULT_CAS_TIMEOUT_MS, true);
   const doFetch = options.fetch ?? globalThis.fetch;
   const origin = base.origin;
-  let url = new URL(`${base.href.replace(/\/+$/, '')}${options.path ?? DEFAULT_CAS_TOKEN_PATH}`);
+  const path = options.path ?? DEFAULT_CAS_TOKEN_PATH;
+  let url = new URL(`${base.href.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`);
   const headers = { 'auth-api-key': options.apiKey, 'auth-api-secret': options.apiSecret, Accept: 'application/json' };
 
   const { signal } = options;

@@ -82,7 +82,10 @@ describe('createCasTokenHandler: answers', () => {
   it('lets a custom `room` option pick any room, and answers 400 when it gives null', async () => {
     const handler = handlerFor({ room: (request) => request.headers.get('x-party') });
     expect((await handler(tokenRequest(undefined, { headers: { 'x-party': 'party of alice@example.com' } }))).status).toBe(200);
-    expect((await handler(tokenRequest('ignored'))).status).toBe(400);
+    expect(await read(await handler(tokenRequest('ignored')))).toEqual({
+      status: 400,
+      body: { error: 'invalid-room', message: 'Say which room the token is for.' },
+    });
     expect(cas.calls).toBe(1);
   });
 });

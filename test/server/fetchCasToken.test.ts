@@ -42,6 +42,11 @@ describe('fetchCasToken', () => {
     expect(cas.requests[0]?.path).toBe('/sync/token/');
   });
 
+  it('adds the leading slash a path was given without', async () => {
+    await fetchCasToken({ ...credentials(cas), path: 'stream/token/v2/' });
+    expect(cas.requests[0]?.path).toBe('/stream/token/v2/');
+  });
+
   it.each([
     ['unauthorized', 'unauthorized', 401],
     ['error', 'http', 500],
