@@ -39,7 +39,16 @@ function ErrorPanel({ error, onRetry }: { error: CasTokenError; onRetry: () => v
   );
 }
 
-function Countdown({ refreshAt, expiresAt, receivedAt, now }: { refreshAt: number; expiresAt: number; receivedAt: number; now: number }) {
+interface CountdownProps {
+  refreshAt: number;
+  expiresAt: number;
+  receivedAt: number;
+  now: number;
+  /** A renewal failed and is being retried: the planned refresh time has passed. */
+  retrying: boolean;
+}
+
+function Countdown({ refreshAt, expiresAt, receivedAt, now, retrying }: CountdownProps) {
   const finite = Number.isFinite(expiresAt);
   const span = finite ? expiresAt - receivedAt : 1;
   const used = finite ? Math.min(1, Math.max(0, (now - receivedAt) / span)) : 0;
@@ -48,9 +57,9 @@ function Countdown({ refreshAt, expiresAt, receivedAt, now }: { refreshAt: numbe
     <div className="countdown">
       <div className="countdown-figures">
         <div>
-          <span className="figure-label">Next refresh in</span>
+          <span className="figure-label">{retrying ? 'Renewal' : 'Next refresh in'}</span>
           <span className="figure" data-testid="refresh-countdown">
-            {refreshAt <= now ? 'now' : formatDuration(refreshAt - now)}
+            {retrying ? 'retrying' : refreshAt <= now ? 'now' : formatDuration(refreshAt - now)}
           </span>
         </div>
         <div>
@@ -99,7 +108,13 @@ export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
       {error && <ErrorPanel error={error} onRetry={refreshNow} />}
 
       {info && token ? (
-        <Countdown refreshAt={info.refreshAt} expiresAt={info.expiresAt} receivedAt={info.receivedAt} now={now} />
+        <Countdown
+          refreshAt={info.refreshAt}
+          expiresAt={info.expiresAt}
+          receivedAt={info.receivedAt}
+          now={now}
+          retrying={error !== null}
+        />
       ) : (
         <div className="countdown placeholder">{error ? 'No valid token.' : 'Waiting for the first token…'}</div>
       )}

@@ -1,0 +1,252 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build, createServer, type Plugin, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CasTokenDevServerApi } from '../../example/vite.config';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '../..');
+const CONFIG_FILE = join(ROOT, 'example/vite.config.ts');
+const SCREENSHOTS = join(ROOT, '.screenshots');
+/** Short enough that a renewal happens within seconds, long enough to read the page. */
+const LIFETIME_MS = 6_000;
+const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET', 'MOCK_CAS_LIFETIME_MS'] as const;
+
+interface Exchange {
+  url: string;
+  requestHeaders: string;
+  status?: number;
+  responseHeaders?: string;
+  body?: string;
+}
+
+let server: ViteDevServer;
+let context: BrowserContext;
+let page: Page;
+let baseUrl: string;
+let apiKey: string;
+let apiSecret: string;
+let profileDir: string;
+const traffic: Exchange[] = [];
+const socketFrames: string[] = [];
+const pageErrors: string[] = [];
+const savedEnv = Object.fromEntries(CAS_ENV.map((name) => [name, process.env[name]]));
+
+function restoreEnv() {
+  for (const name of CAS_ENV) {
+    if (savedEnv[name] === undefined) delete process.env[name];
+    else process.env[name] = savedEnv[name];
+  }
+}
+
+/** The token the page shows, or '' while it holds none. */
+const shownToken = () => page.getByTestId('token').getAttribute('data-token').then((token) => token ?? '');
+
+function expiresAtOf(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };
+  return payload.exp * 1000;
+}
+
+async function waitForTokenOtherThan(previous: string, timeout: number): Promise<string> {
+  await page.waitForFunction(
+    (old) => {
+      const token = document.querySelector('[data-testid="token"]')?.getAttribute('data-token') ?? '';
+      return token.startsWith('ey') && token !== old;
+    },
+    previous,
+    { timeout, polling: 50 },
+  );
+  return shownToken();
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    // Never skipped: on CI, and locally, a missing browser is a failure that says how to fix it.
+    throw new Error(`The browser test drives Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`apt-get install -y chromium\`.`);
+  }
+  // The embedded mock CAS, never a real one, whatever this shell has set.
+  for (const name of CAS_ENV) delete process.env[name];
+  process.env.MOCK_CAS_LIFETIME_MS = String(LIFETIME_MS);
+
+  server = await createServer({ configFile: CONFIG_FILE, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('The dev server did not listen on a port.');
+  baseUrl = `http://127.0.0.1:${address.port}/`;
+  const plugin = server.config.plugins.find((candidate) => candidate.name === 'react-cas-token-example') as Plugin<CasTokenDevServerApi>;
+  const mockCas = plugin.api?.mockCas;
+  if (!mockCas) throw new Error('The example did not start its mock CAS.');
+  ({ apiKey, apiSecret } = mockCas);
+
+  profileDir = await mkdtemp(join(tmpdir(), 'react-cas-token-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  // Every exchange with every header and body, to look for the secret in all of them.
+  context.on('request', (request) => {
+    const exchange: Exchange = { url: request.url(), requestHeaders: '' };
+    traffic.push(exchange);
+    void request.allHeaders().then((headers) => (exchange.requestHeaders = JSON.stringify(headers)));
+    void request.response().then(async (response) => {
+      if (!response) return;
+      exchange.status = response.status();
+      exchange.responseHeaders = JSON.stringify(await response.allHeaders());
+      exchange.body = await response.text().catch(() => '');
+    });
+  });
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', ({ payload }) => socketFrames.push(String(payload)));
+    socket.on('framesent', ({ payload }) => socketFrames.push(String(payload)));
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  restoreEnv();
+});
+
+describe('the watch-party example in Chromium', () => {
+  it('shows a token, its claims and a countdown for the first room', async () => {
+    await page.goto(baseUrl);
+
+    await waitForTokenOtherThan('', 15_000);
+
+    await expect.poll(() => page.getByTestId('connection').textContent()).toContain('Connected');
+    expect(await page.getByTestId('claims').textContent()).toMatch(/rid.+unct.+issued.+expires/);
+    expect(await page.getByTestId('refresh-countdown').textContent()).toMatch(/^\d+\.\d s$/);
+    expect(await page.getByTestId('refresh-log').textContent()).toContain('First token');
+
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'example.png'), fullPage: true });
+  });
+
+  it('renews the token before it expires, with no gap', async () => {
+    const first = await shownToken();
+    const expiresAt = expiresAtOf(first);
+
+    const second = await waitForTokenOtherThan(first, LIFETIME_MS + 2_000);
+
+    expect(Date.now()).toBeLessThan(expiresAt);
+    expect(expiresAtOf(second)).toBeGreaterThan(expiresAt);
+    expect(await page.getByTestId('connection').textContent()).toContain('Connected');
+    expect(await page.getByTestId('refresh-log').textContent()).toContain('New token');
+  });
+
+  it('asks the proxy again when "Refresh now" is pressed', async () => {
+    const entries = await page.getByTestId('refresh-log').locator('li').count();
+
+    const [response] = await Promise.all([
+      page.waitForResponse((candidate) => candidate.url().includes('/api/cas-token?room=movie-night-42')),
+      page.getByTestId('refresh').click(),
+    ]);
+
+    expect(response.status()).toBe(200);
+    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number) });
+    await expect.poll(() => page.getByTestId('refresh-log').locator('li').count()).toBe(entries + 1);
+    expect(await page.getByTestId('connection').textContent()).toMatch(/Connected|Refreshing/);
+  });
+
+  it('gives another room its own token when the room changes', async () => {
+    const before = await shownToken();
+
+    await page.getByRole('button', { name: /Anime club/ }).click();
+    const token = await waitForTokenOtherThan(before, 10_000);
+
+    expect(token).not.toBe(before);
+    expect(await page.getByRole('heading', { level: 2, name: 'Anime club' }).isVisible()).toBe(true);
+    expect(await page.getByTestId('refresh-log').locator('li').first().textContent()).toContain('anime-club');
+  });
+
+  it('shows the error panel while the mock CAS fails, and recovers on its own once it is healthy', async () => {
+    await page.locator('[data-mode="error"]').click();
+
+    const panel = page.getByTestId('error-panel');
+    await panel.waitFor({ state: 'visible', timeout: LIFETIME_MS * 2 });
+    expect(await panel.getAttribute('data-code')).toBe('http');
+    expect(await panel.textContent()).toContain('HTTP 502');
+    await page.screenshot({ path: join(SCREENSHOTS, 'example-error.png'), fullPage: true });
+
+    await page.locator('[data-mode="ok"]').click();
+
+    // Retried with backoff (at most 8 s by now) and no click on the page.
+    await panel.waitFor({ state: 'detached', timeout: 20_000 });
+    await waitForTokenOtherThan('', 5_000);
+    expect(await page.getByTestId('connection').textContent()).toContain('Connected');
+  });
+
+  it('is readable at a phone width', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(baseUrl);
+    await phone.locator('[data-testid="token"][data-token^="ey"]').waitFor({ timeout: 15_000 });
+
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBe(0);
+    await phone.screenshot({ path: join(SCREENSHOTS, 'example-phone.png'), fullPage: true });
+    await phone.close();
+  });
+
+  it('throws no uncaught error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('never lets the API key or secret reach the page or its network traffic', async () => {
+    const html = await page.content();
+    const tokenAnswers = traffic.filter((exchange) => exchange.url.includes('/api/cas-token') && exchange.body?.includes('"token"'));
+    const everything = [
+      html,
+      ...traffic.flatMap((exchange) => [exchange.url, exchange.requestHeaders, exchange.responseHeaders ?? '', exchange.body ?? '']),
+      ...socketFrames,
+    ].join('\n');
+
+    // The record is not empty: the page's own code and its token answers are in it.
+    expect(tokenAnswers.length).toBeGreaterThanOrEqual(4);
+    expect(everything).toContain('createProxyFetcher');
+    expect(everything).not.toContain(apiSecret);
+    expect(everything).not.toContain(apiKey);
+  });
+
+  it('never puts CAS settings from the environment into the built example', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'react-cas-token-example-build-'));
+    const canary = `canary-secret-${Date.now()}`;
+    process.env.CAS_URL = 'https://cas.example.com';
+    process.env.CAS_API_KEY = 'canary-key';
+    process.env.CAS_API_SECRET = canary;
+    try {
+      await build({ configFile: CONFIG_FILE, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+      const files = await listFiles(outDir);
+      const bundle = (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
+
+      expect(files.some((file) => file.endsWith('.js'))).toBe(true);
+      expect(bundle).toContain('/api/cas-token');
+      for (const secret of [canary, 'canary-key', apiSecret, apiKey]) expect(bundle).not.toContain(secret);
+    } finally {
+      restoreEnv();
+      await rm(outDir, { recursive: true, force: true });
+    }
+  });
+});
