@@ -1,3 +1,5 @@
+'use client';
+
 export { createTestToken } from './createTestToken';
 export { createMockFetcher } from './createMockFetcher';
 export { MockCasTokenProvider } from './MockCasTokenProvider';
