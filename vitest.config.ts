@@ -17,7 +17,8 @@ const distAlias = {
 };
 
 const unitTests = ['test/**/*.test.{ts,tsx}'];
-const notUnit = ['test/browser/**'];
+// test/build reads the built package, test/browser drives the example in Chromium.
+const notUnit = ['test/browser/**', 'test/build/**'];
 
 export default defineConfig({
   plugins: [react()],
@@ -42,7 +43,7 @@ export default defineConfig({
           name: 'dist',
           include: unitTests,
           // test/internal checks modules that are not part of the public API.
-          exclude: [...notUnit, 'test/internal/**'],
+          exclude: ['test/browser/**', 'test/internal/**'],
           environment: 'jsdom',
           setupFiles: ['test/setup.ts'],
           restoreMocks: true,

@@ -76,7 +76,8 @@ export function CasTokenProvider({
   });
 
   const scheduler = useMemo(
-    () => createTokenScheduler({ queryClient, room, refreshLeadMs, latest }),
+    // eslint-disable-next-line react-hooks/refs -- read when a request starts or a token arrives, never to render
+    () => createTokenScheduler({ queryClient, room, refreshLeadMs, getLatest: () => latest.current }),
     [queryClient, room, refreshLeadMs],
   );
   useEffect(() => scheduler.start(), [scheduler]);

@@ -17,7 +17,8 @@ export interface TokenSchedulerOptions {
   queryClient: QueryClient;
   room: string | undefined;
   refreshLeadMs: number;
-  latest: { readonly current: LatestProps };
+  /** The provider's current props, read when they are needed. */
+  getLatest: () => LatestProps;
 }
 
 export type TokenScheduler = ReturnType<typeof createTokenScheduler>;
@@ -33,10 +34,10 @@ const ignore = () => {};
  * aborts the request in flight when the last consumer leaves. One per provider, whatever the
  * number of consumers. Time is read from `Date.now()` at every decision, never accumulated.
  */
-export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest }: TokenSchedulerOptions) {
+export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLatest }: TokenSchedulerOptions) {
   let inflight: AbortController | undefined;
   const options = buildStreamTokenQuery(
-    { fetcher: (context) => latest.current.fetcher(context), room, refreshLeadMs },
+    { fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs },
     () => {
       // Our own signal, not react-query's: react-query would cancel and forget the request the
       // moment StrictMode unmounts its consumers for an instant, and then request again.
@@ -127,11 +128,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, latest 
           notify();
         }
         const info = event.query.state.data as StreamTokenInfo | undefined;
-        if (info && !action.manual) latest.current.onToken?.(info);
+        if (info && !action.manual) getLatest().onToken?.(info);
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
         lastError = action.error;
         notify();
-        latest.current.onError?.(action.error);
+        getLatest().onError?.(action.error);
       }
     } else if (event.type === 'observerRemoved' && event.query.getObserversCount() === 0) {
       // Wait out the same task: a consumer that comes straight back (StrictMode, a remount)

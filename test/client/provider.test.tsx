@@ -166,9 +166,9 @@ describe('renders', () => {
     const fetcher = createMockFetcher({ lifetimeMs: 10 * SECOND, latencyMs: 100 });
     let renders = 0;
     function TokenOnly() {
-      useStreamToken().token;
+      const { token } = useStreamToken();
       renders += 1;
-      return null;
+      return token ? null : null;
     }
     render(
       <CasTokenProvider fetcher={fetcher} queryClient={new QueryClient()}>
