@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
-import { CasTokenError } from './core/CasTokenError';
-import type { TokenScheduler } from './createTokenScheduler';
+import { CasTokenError } from './core/CasTokenError.js';
+import type { TokenScheduler } from './createTokenScheduler.js';
 
 export interface CasTokenContextValue {
   queryClient: QueryClient;

@@ -1,11 +1,11 @@
 import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { QueryClient, QueryClientContext } from '@tanstack/react-query';
-import { CasTokenError } from './core/CasTokenError';
-import type { StreamTokenInfo } from './core/decodeStreamToken';
-import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming';
-import type { StreamTokenFetcher } from './core/StreamTokenFetcher';
-import { CasTokenContext } from './CasTokenContext';
-import { createTokenScheduler, type LatestProps } from './createTokenScheduler';
+import { CasTokenError } from './core/CasTokenError.js';
+import type { StreamTokenInfo } from './core/decodeStreamToken.js';
+import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming.js';
+import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
+import { CasTokenContext } from './CasTokenContext.js';
+import { createTokenScheduler, type LatestProps } from './createTokenScheduler.js';
 
 export interface CasTokenProviderProps {
   /** Asks the app's own backend proxy for a token, e.g. `createProxyFetcher('/api/cas-token')`. */

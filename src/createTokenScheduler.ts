@@ -1,10 +1,10 @@
 import { hashKey, type Query, type QueryClient, type QueryCacheNotifyEvent } from '@tanstack/react-query';
-import { isCasTokenError, type CasTokenError } from './core/CasTokenError';
-import type { StreamTokenInfo } from './core/decodeStreamToken';
-import { isRetryable, retryDelay } from './core/retryPolicy';
-import { setLongTimeout } from './core/setLongTimeout';
-import type { StreamTokenFetcher } from './core/StreamTokenFetcher';
-import { buildStreamTokenQuery } from './streamTokenQueryOptions';
+import { isCasTokenError, type CasTokenError } from './core/CasTokenError.js';
+import type { StreamTokenInfo } from './core/decodeStreamToken.js';
+import { isRetryable, retryDelay } from './core/retryPolicy.js';
+import { setLongTimeout } from './core/setLongTimeout.js';
+import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
+import { buildStreamTokenQuery } from './streamTokenQueryOptions.js';
 
 /** What the provider hands over on every render: read at the moment it is needed. */
 export interface LatestProps {

@@ -1,28 +1,28 @@
 'use client';
 
-export { CasTokenProvider } from './CasTokenProvider';
-export { useStreamToken } from './useStreamToken';
-export { useSuspenseStreamToken } from './useSuspenseStreamToken';
-export { useStreamTokenGetter } from './useStreamTokenGetter';
+export { CasTokenProvider } from './CasTokenProvider.js';
+export { useStreamToken } from './useStreamToken.js';
+export { useSuspenseStreamToken } from './useSuspenseStreamToken.js';
+export { useStreamTokenGetter } from './useStreamTokenGetter.js';
 export {
   streamTokenQueryOptions,
   streamTokenQueryKey,
   STREAM_TOKEN_QUERY_KEY_PREFIX,
-} from './streamTokenQueryOptions';
-export { createProxyFetcher } from './core/createProxyFetcher';
-export { decodeStreamToken } from './core/decodeStreamToken';
-export { CasTokenError, isCasTokenError } from './core/CasTokenError';
+} from './streamTokenQueryOptions.js';
+export { createProxyFetcher } from './core/createProxyFetcher.js';
+export { decodeStreamToken } from './core/decodeStreamToken.js';
+export { CasTokenError, isCasTokenError } from './core/CasTokenError.js';
 
-export type { CasTokenProviderProps } from './CasTokenProvider';
+export type { CasTokenProviderProps } from './CasTokenProvider.js';
 export type {
   StreamTokenState,
   StreamTokenSuccess,
   StreamTokenPending,
   StreamTokenFailure,
-} from './useStreamToken';
-export type { GetStreamTokenOptions } from './useStreamTokenGetter';
-export type { StreamTokenQueryOptionsInput, StreamTokenQueryKey } from './streamTokenQueryOptions';
-export type { ProxyFetcherOptions } from './core/createProxyFetcher';
-export type { StreamTokenInfo, CasTokenClaims, DecodeStreamTokenOptions } from './core/decodeStreamToken';
-export type { CasTokenErrorCode, CasTokenErrorOptions } from './core/CasTokenError';
-export type { StreamTokenFetcher, StreamTokenFetcherContext, StreamTokenFetchResult } from './core/StreamTokenFetcher';
+} from './useStreamToken.js';
+export type { GetStreamTokenOptions } from './useStreamTokenGetter.js';
+export type { StreamTokenQueryOptionsInput, StreamTokenQueryKey } from './streamTokenQueryOptions.js';
+export type { ProxyFetcherOptions } from './core/createProxyFetcher.js';
+export type { StreamTokenInfo, CasTokenClaims, DecodeStreamTokenOptions } from './core/decodeStreamToken.js';
+export type { CasTokenErrorCode, CasTokenErrorOptions } from './core/CasTokenError.js';
+export type { StreamTokenFetcher, StreamTokenFetcherContext, StreamTokenFetchResult } from './core/StreamTokenFetcher.js';

@@ -1,9 +1,9 @@
 import { queryOptions, type QueryFunctionContext } from '@tanstack/react-query';
-import type { StreamTokenInfo } from './core/decodeStreamToken';
-import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming';
-import type { CasTokenError } from './core/CasTokenError';
-import { fetchStreamToken } from './core/fetchStreamToken';
-import type { StreamTokenFetcher } from './core/StreamTokenFetcher';
+import type { StreamTokenInfo } from './core/decodeStreamToken.js';
+import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming.js';
+import type { CasTokenError } from './core/CasTokenError.js';
+import { fetchStreamToken } from './core/fetchStreamToken.js';
+import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
 
 /**
  * The first element of every query key this package uses. A persisted cache must leave these

@@ -1,8 +1,8 @@
 import { useSyncExternalStore } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { CasTokenError } from './core/CasTokenError';
-import type { StreamTokenInfo } from './core/decodeStreamToken';
-import { useCasTokenContext } from './CasTokenContext';
+import type { CasTokenError } from './core/CasTokenError.js';
+import type { StreamTokenInfo } from './core/decodeStreamToken.js';
+import { useCasTokenContext } from './CasTokenContext.js';
 
 interface StreamTokenStateBase {
   /**

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { useCasTokenContext } from './CasTokenContext';
+import { useCasTokenContext } from './CasTokenContext.js';
 
 export interface GetStreamTokenOptions {
   /**

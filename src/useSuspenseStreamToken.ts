@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
-import { CasTokenError } from './core/CasTokenError';
-import { isRetryable } from './core/retryPolicy';
-import { useCasTokenContext } from './CasTokenContext';
-import { useStreamTokenState, type StreamTokenSuccess } from './useStreamToken';
+import { CasTokenError } from './core/CasTokenError.js';
+import { isRetryable } from './core/retryPolicy.js';
+import { useCasTokenContext } from './CasTokenContext.js';
+import { useStreamTokenState, type StreamTokenSuccess } from './useStreamToken.js';
 
 /**
  * `useStreamToken` for a Suspense boundary: `token` is always a string. The component suspends

@@ -1,7 +1,7 @@
-import { CasTokenError } from './CasTokenError';
-import { readClaims } from './decodeStreamToken';
-import { parseRetryAfter } from './parseRetryAfter';
-import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher';
+import { CasTokenError } from './CasTokenError.js';
+import { readClaims } from './decodeStreamToken.js';
+import { parseRetryAfter } from './parseRetryAfter.js';
+import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher.js';
 
 export interface ProxyFetcherOptions {
   /**

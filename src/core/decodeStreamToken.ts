@@ -1,6 +1,6 @@
 import { jwtDecode, type JwtPayload } from 'jwt-decode';
-import { CasTokenError } from './CasTokenError';
-import { computeRefreshAt, DEFAULT_REFRESH_LEAD_MS } from './refreshTiming';
+import { CasTokenError } from './CasTokenError.js';
+import { computeRefreshAt, DEFAULT_REFRESH_LEAD_MS } from './refreshTiming.js';
 
 /** The claims of a CAS streaming token: `rid` and `unct` as CAS writes them, and any others. */
 export interface CasTokenClaims extends JwtPayload {

@@ -1,6 +1,6 @@
-import { CasTokenError, isCasTokenError } from './CasTokenError';
-import { decodeStreamToken, type StreamTokenInfo } from './decodeStreamToken';
-import type { StreamTokenFetcher } from './StreamTokenFetcher';
+import { CasTokenError, isCasTokenError } from './CasTokenError.js';
+import { decodeStreamToken, type StreamTokenInfo } from './decodeStreamToken.js';
+import type { StreamTokenFetcher } from './StreamTokenFetcher.js';
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

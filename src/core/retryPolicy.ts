@@ -1,4 +1,4 @@
-import type { CasTokenError } from './CasTokenError';
+import type { CasTokenError } from './CasTokenError.js';
 
 /** The first retry waits about this long; each further one twice as long. */
 export const RETRY_BASE_MS = 2_000;

@@ -1,4 +1,4 @@
-import { CasTokenError } from '../core/CasTokenError';
+import { CasTokenError } from '../core/CasTokenError.js';
 
 /** Where CAS is and the credentials it wants. Only ever used on the server. */
 export interface CasCredentials {

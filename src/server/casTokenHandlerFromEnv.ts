@@ -1,4 +1,4 @@
-import { createCasTokenHandler, type CasTokenHandler, type CasTokenHandlerOptions } from './createCasTokenHandler';
+import { createCasTokenHandler, type CasTokenHandler, type CasTokenHandlerOptions } from './createCasTokenHandler.js';
 
 export interface CasTokenHandlerFromEnvOptions extends Omit<CasTokenHandlerOptions, 'casUrl' | 'apiKey' | 'apiSecret'> {
   /**

@@ -1,10 +1,10 @@
-import { CasTokenError, isCasTokenError, type CasTokenErrorCode } from '../core/CasTokenError';
-import { readClaims, readExpiry } from '../core/decodeStreamToken';
-import { computeRefreshAt } from '../core/refreshTiming';
-import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig';
-import { createMemoryTokenStore } from './createMemoryTokenStore';
-import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken';
-import type { TokenStore } from './TokenStore';
+import { CasTokenError, isCasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
+import { readClaims, readExpiry } from '../core/decodeStreamToken.js';
+import { computeRefreshAt } from '../core/refreshTiming.js';
+import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig.js';
+import { createMemoryTokenStore } from './createMemoryTokenStore.js';
+import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken.js';
+import type { TokenStore } from './TokenStore.js';
 
 /** How long before a token's expiry the handler stops handing it out, unless the token is short. */
 export const DEFAULT_SERVER_REFRESH_LEAD_MS = 300_000;

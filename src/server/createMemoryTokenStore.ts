@@ -1,5 +1,5 @@
-import { CasTokenError } from '../core/CasTokenError';
-import type { TokenStore } from './TokenStore';
+import { CasTokenError } from '../core/CasTokenError.js';
+import type { TokenStore } from './TokenStore.js';
 
 /** How many rooms the in-memory store keeps unless told otherwise. */
 export const DEFAULT_MAX_ROOMS = 10_000;

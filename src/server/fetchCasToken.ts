@@ -1,5 +1,5 @@
-import { CasTokenError } from '../core/CasTokenError';
-import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig';
+import { CasTokenError } from '../core/CasTokenError.js';
+import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig.js';
 
 /** CAS's path for a streaming token. */
 export const DEFAULT_CAS_TOKEN_PATH = '/stream/token/v2/';

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { QueryClient } from '@tanstack/react-query';
-import { CasTokenProvider, type CasTokenProviderProps } from '../CasTokenProvider';
-import type { StreamTokenFetcher } from '../core/StreamTokenFetcher';
-import { createMockFetcher, type MockFetcherOptions } from './createMockFetcher';
+import { CasTokenProvider, type CasTokenProviderProps } from '../CasTokenProvider.js';
+import type { StreamTokenFetcher } from '../core/StreamTokenFetcher.js';
+import { createMockFetcher, type MockFetcherOptions } from './createMockFetcher.js';
 
 export interface MockCasTokenProviderProps
   extends Omit<CasTokenProviderProps, 'fetcher' | 'queryClient'>,

@@ -1,6 +1,6 @@
-import { CasTokenError, type CasTokenErrorCode } from '../core/CasTokenError';
-import type { StreamTokenFetcher, StreamTokenFetcherContext } from '../core/StreamTokenFetcher';
-import { createTestToken } from './createTestToken';
+import { CasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
+import type { StreamTokenFetcher, StreamTokenFetcherContext } from '../core/StreamTokenFetcher.js';
+import { createTestToken } from './createTestToken.js';
 
 /** How a mock call fails: an error code (with a ready-made message), or the exact error to throw. */
 export type MockFailure = CasTokenErrorCode | CasTokenError;

@@ -1,4 +1,4 @@
-import type { CasTokenClaims } from '../core/decodeStreamToken';
+import type { CasTokenClaims } from '../core/decodeStreamToken.js';
 
 export interface TestTokenOptions {
   /**

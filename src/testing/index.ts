@@ -1,11 +1,11 @@
 'use client';
 
-export { createTestToken } from './createTestToken';
-export { createMockFetcher } from './createMockFetcher';
-export { MockCasTokenProvider } from './MockCasTokenProvider';
-export { withCasToken } from './withCasToken';
+export { createTestToken } from './createTestToken.js';
+export { createMockFetcher } from './createMockFetcher.js';
+export { MockCasTokenProvider } from './MockCasTokenProvider.js';
+export { withCasToken } from './withCasToken.js';
 
-export type { TestTokenOptions } from './createTestToken';
-export type { MockFailure, MockFetcher, MockFetcherCall, MockFetcherOptions } from './createMockFetcher';
-export type { MockCasTokenProviderProps } from './MockCasTokenProvider';
-export type { CasTokenDecorator, CasTokenStoryContext, WithCasTokenOptions } from './withCasToken';
+export type { TestTokenOptions } from './createTestToken.js';
+export type { MockFailure, MockFetcher, MockFetcherCall, MockFetcherOptions } from './createMockFetcher.js';
+export type { MockCasTokenProviderProps } from './MockCasTokenProvider.js';
+export type { CasTokenDecorator, CasTokenStoryContext, WithCasTokenOptions } from './withCasToken.js';

@@ -1,5 +1,5 @@
 import type { ComponentType, ReactElement } from 'react';
-import { MockCasTokenProvider, type MockCasTokenProviderProps } from './MockCasTokenProvider';
+import { MockCasTokenProvider, type MockCasTokenProviderProps } from './MockCasTokenProvider.js';
 
 /** What `withCasToken` takes: the `MockCasTokenProvider` props, without children. */
 export type WithCasTokenOptions = Omit<MockCasTokenProviderProps, 'children'>;
