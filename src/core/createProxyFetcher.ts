@@ -1,4 +1,4 @@
-import { CasTokenError } from './CasTokenError.js';
+import { CasTokenError, type CasTokenErrorCode, type CasTokenErrorOptions } from './CasTokenError.js';
 import { readClaims } from './decodeStreamToken.js';
 import { parseRetryAfter } from './parseRetryAfter.js';
 import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher.js';
@@ -27,34 +27,35 @@ function withRoom(url: string, room: string | undefined): string {
   return hash === undefined ? joined : `${joined}#${hash}`;
 }
 
+/** Every failure names the proxy, so a wrong URL or route shows in the message. */
+function proxyError(url: string, code: CasTokenErrorCode, what: string, options?: CasTokenErrorOptions): CasTokenError {
+  return new CasTokenError(code, `The token proxy ${url} ${what}`, options);
+}
+
 function httpError(response: Response, url: string): CasTokenError {
   const { status } = response;
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
   if (status === 401 || status === 403) {
-    return new CasTokenError('unauthorized', `The token proxy ${url} refused the request (HTTP ${status}): is the user signed in?`, { status });
+    return proxyError(url, 'unauthorized', `refused the request (HTTP ${status}): is the user signed in?`, { status });
   }
-  return new CasTokenError('http', `The token proxy ${url} answered HTTP ${status}.`, { status, retryAfterMs });
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  return proxyError(url, 'http', `answered HTTP ${status}.`, { status, retryAfterMs });
 }
 
 async function readAnswer(response: Response, url: string): Promise<StreamTokenFetchResult> {
-  const type = response.headers.get('content-type') ?? '';
   const text = await response.text();
-  let body: unknown;
+  let body: { token?: unknown; expiresIn?: unknown } | null;
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    const what = /html/i.test(type) || /^\s*</.test(text) ? 'an HTML page' : 'something that is not JSON';
-    throw new CasTokenError(
-      'invalid-response',
-      `The token proxy ${url} answered ${what} instead of JSON: is ${url} routed to the token handler?`,
-      { cause },
-    );
+    const html = /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
+    const what = html ? 'an HTML page' : 'something that is not JSON';
+    throw proxyError(url, 'invalid-response', `answered ${what} instead of JSON: is ${url} routed to the token handler?`, { cause });
   }
-  const token = (body as { token?: unknown } | null)?.token;
+  const token = body?.token;
   if (typeof token !== 'string' || token === '') {
-    throw new CasTokenError('invalid-response', `The token proxy ${url} answered JSON without a string \`token\`.`);
+    throw proxyError(url, 'invalid-response', 'answered JSON without a string `token`.');
   }
-  const expiresIn = (body as { expiresIn?: unknown }).expiresIn;
+  const { expiresIn } = body as { expiresIn?: unknown };
   if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) return { token, expiresIn };
   return { token, expiresIn: expiresInFromDate(token, response.headers.get('date')) };
 }
@@ -110,25 +111,16 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
       const headers = new Headers(extra);
       headers.set('accept', 'application/json');
-      const doFetch = options.fetch ?? globalThis.fetch;
-      let response: Response;
-      try {
-        response = await doFetch(target, {
-          method: 'GET',
-          headers,
-          credentials: options.credentials ?? 'same-origin',
-          cache: 'no-store',
-          signal: controller.signal,
-        });
-      } catch (cause) {
-        throw failure(cause);
-      }
+      const response = await (options.fetch ?? globalThis.fetch)(target, {
+        headers,
+        credentials: options.credentials ?? 'same-origin',
+        cache: 'no-store',
+        signal: controller.signal,
+      });
       if (!response.ok) throw httpError(response, url);
-      try {
-        return await readAnswer(response, url);
-      } catch (cause) {
-        throw failure(cause);
-      }
+      return await readAnswer(response, url);
+    } catch (cause) {
+      throw failure(cause);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -139,9 +131,9 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
       // Aborted by the caller: pass the abort on untouched, the token is no longer wanted.
       if (signal.aborted) return signal.reason ?? cause;
       if (timedOut) {
-        return new CasTokenError('timeout', `The token proxy ${url} did not answer within ${timeoutMs} ms.`, { cause });
+        return proxyError(url, 'timeout', `did not answer within ${timeoutMs} ms.`, { cause });
       }
-      return new CasTokenError('network', `Could not reach the token proxy ${url}: ${(cause as Error)?.message ?? cause}`, { cause });
+      return proxyError(url, 'network', `could not be reached: ${(cause as Error)?.message ?? cause}`, { cause });
     }
   };
 }
