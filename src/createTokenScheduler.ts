@@ -47,11 +47,14 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
   );
   const queryHash = hashKey(options.queryKey);
   const listeners = new Set<() => void>();
+  let cancelTimer: (() => void) | undefined;
+  let stopListening: (() => void) | undefined;
+  // What the query's counters looked like at the last decision, and what followed from them.
+  let dataSeen = 0;
+  let errorsSeen = 0;
   let failures = 0;
   let retryAt: number | undefined;
   let lastError: CasTokenError | null = null;
-  let cancelTimer: (() => void) | undefined;
-  let stopListening: (() => void) | undefined;
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -61,24 +64,29 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
   /** A fetch now, or the one in flight. Never a second one at the same time. */
   const fetchToken = () => queryClient.fetchQuery({ ...options, staleTime: 0 });
 
-  let errorsSeen = 0;
-  let dataSeen = 0;
-
   /**
-   * Counts failures from the query's own counters rather than from events: observers hear of
-   * a failure before the cache's listeners do, and may ask for a decision in between.
+   * Reads failures and successes from the query's own counters rather than from events:
+   * observers hear of a failure before the cache's listeners do, and may ask for a decision in
+   * between; and a provider that mounts late finds the query as it is.
    */
   function catchUp(state: Query<StreamTokenInfo, CasTokenError>['state']) {
-    if (state.dataUpdateCount !== dataSeen) {
-      dataSeen = state.dataUpdateCount;
+    const newData = state.dataUpdateCount !== dataSeen;
+    const newError = state.errorUpdateCount !== errorsSeen;
+    dataSeen = state.dataUpdateCount;
+    errorsSeen = state.errorUpdateCount;
+    const { error } = state;
+    if (newError && state.status === 'error' && isCasTokenError(error)) {
+      failures = newData ? 1 : failures + 1;
+      retryAt = isRetryable(error) ? state.errorUpdatedAt + retryDelay(failures, error) : undefined;
+      lastError = error;
+      notify();
+    } else if (newData) {
       failures = 0;
       retryAt = undefined;
-    }
-    if (state.errorUpdateCount !== errorsSeen) {
-      errorsSeen = state.errorUpdateCount;
-      failures += 1;
-      const { error } = state;
-      retryAt = error && isCasTokenError(error) && isRetryable(error) ? state.errorUpdatedAt + retryDelay(failures, error) : undefined;
+      if (lastError) {
+        lastError = null;
+        notify();
+      }
     }
   }
 
@@ -123,15 +131,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     if (event.type === 'updated') {
       const { action } = event;
       if (action.type === 'success') {
-        if (lastError) {
-          lastError = null;
-          notify();
-        }
         const info = event.query.state.data as StreamTokenInfo | undefined;
         if (info && !action.manual) getLatest().onToken?.(info);
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
-        lastError = action.error;
-        notify();
         getLatest().onError?.(action.error);
       }
     } else if (event.type === 'observerRemoved' && event.query.getObserversCount() === 0) {
