@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { CasTokenError } from './core/CasTokenError.js';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { useCasTokenContext } from './CasTokenContext.js';
+import type { TokenScheduler } from './createTokenScheduler.js';
 
 interface StreamTokenStateBase {
   /**
@@ -65,15 +66,14 @@ const notExpiredOnServer = () => false;
 export function useStreamToken(): StreamTokenState {
   const { queryClient, scheduler } = useCasTokenContext('useStreamToken');
   const result = useQuery(scheduler.options, queryClient);
-  return useStreamTokenState(result, 'useStreamToken');
+  return useStreamTokenState(result, scheduler);
 }
 
 /** Shared by the hooks: the query's result as a `StreamTokenState`, fields tracked lazily. */
 export function useStreamTokenState(
   result: { readonly data: StreamTokenInfo | undefined; readonly fetchStatus: string },
-  hookName: string,
+  scheduler: TokenScheduler,
 ): StreamTokenState {
-  const { scheduler } = useCasTokenContext(hookName);
   const held = result.data;
   const expired = useSyncExternalStore(
     scheduler.subscribe,

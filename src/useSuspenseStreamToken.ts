@@ -24,7 +24,7 @@ import { useStreamTokenState, type StreamTokenSuccess } from './useStreamToken.j
 export function useSuspenseStreamToken(): StreamTokenSuccess {
   const { queryClient, scheduler } = useCasTokenContext('useSuspenseStreamToken');
   const result = useQuery(scheduler.options, queryClient);
-  const state = useStreamTokenState(result, 'useSuspenseStreamToken');
+  const state = useStreamTokenState(result, scheduler);
   if (state.status === 'success') return state;
   if (typeof window === 'undefined') {
     throw new CasTokenError('invalid-config', 'useSuspenseStreamToken renders on the client only; the token is never fetched on a server.');

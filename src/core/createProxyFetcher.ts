@@ -1,6 +1,7 @@
 import { CasTokenError, type CasTokenErrorCode, type CasTokenErrorOptions } from './CasTokenError.js';
 import { readClaims } from './decodeStreamToken.js';
 import { parseRetryAfter } from './parseRetryAfter.js';
+import { timeoutSignal } from './timeoutSignal.js';
 import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher.js';
 
 export interface ProxyFetcherOptions {
@@ -98,15 +99,7 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
 
   return async ({ signal, room }) => {
     const target = withRoom(url, room);
-    const controller = new AbortController();
-    let timedOut = false;
-    const onAbort = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+    const timeout = timeoutSignal(signal, timeoutMs);
     try {
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
       const headers = new Headers(extra);
@@ -115,22 +108,21 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
         headers,
         credentials: options.credentials ?? 'same-origin',
         cache: 'no-store',
-        signal: controller.signal,
+        signal: timeout.signal,
       });
       if (!response.ok) throw httpError(response, url);
       return await readAnswer(response, url);
     } catch (cause) {
       throw failure(cause);
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      timeout.dispose();
     }
 
     function failure(cause: unknown): unknown {
       if (cause instanceof CasTokenError) return cause;
       // Aborted by the caller: pass the abort on untouched, the token is no longer wanted.
       if (signal.aborted) return signal.reason ?? cause;
-      if (timedOut) {
+      if (timeout.timedOut()) {
         return proxyError(url, 'timeout', `did not answer within ${timeoutMs} ms.`, { cause });
       }
       return proxyError(url, 'network', `could not be reached: ${(cause as Error)?.message ?? cause}`, { cause });

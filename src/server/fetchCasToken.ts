@@ -1,4 +1,5 @@
 import { CasTokenError } from '../core/CasTokenError.js';
+import { timeoutSignal } from '../core/timeoutSignal.js';
 import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig.js';
 
 /** CAS's path for a streaming token. */
@@ -91,18 +92,11 @@ export async function fetchCasToken(options: FetchCasTokenOptions): Promise<stri
 
   const { signal } = options;
   if (signal?.aborted) throw aborted(signal.reason);
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const timeout = timeoutSignal(signal, timeoutMs);
 
   try {
     for (let hops = 0; ; hops += 1) {
-      const response = await doFetch(url, { method: 'GET', headers, redirect: 'manual', signal: controller.signal });
+      const response = await doFetch(url, { method: 'GET', headers, redirect: 'manual', signal: timeout.signal });
       if (response.type === 'opaqueredirect') {
         throw new CasTokenError('invalid-response', `CAS at ${origin} answered a redirect this runtime does not show.`);
       }
@@ -129,14 +123,13 @@ export async function fetchCasToken(options: FetchCasTokenOptions): Promise<stri
     }
   } catch (error) {
     if (error instanceof CasTokenError) throw error;
-    if (timedOut) {
+    if (timeout.timedOut()) {
       throw new CasTokenError('timeout', `CAS at ${origin} did not answer within ${timeoutMs} ms.`, { cause: error });
     }
     if (signal?.aborted) throw aborted(signal.reason);
     throw new CasTokenError('network', `Could not reach CAS at ${origin}.`, { cause: error });
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    timeout.dispose();
   }
 }
 
