@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build, createServer, type Plugin, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CasTokenDevServerApi } from '../../example/vite.config';
+import { launchChromium, type LaunchedChromium } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
 const CONFIG_FILE = join(ROOT, 'example/vite.config.ts');
 const SCREENSHOTS = join(ROOT, '.screenshots');
@@ -29,7 +28,7 @@ let page: Page;
 let baseUrl: string;
 let apiKey: string;
 let apiSecret: string;
-let profileDir: string;
+let browser: LaunchedChromium;
 const traffic: Exchange[] = [];
 const socketFrames: string[] = [];
 const pageErrors: string[] = [];
@@ -68,10 +67,6 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Never skipped: on CI, and locally, a missing browser is a failure that says how to fix it.
-    throw new Error(`The browser test drives Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`apt-get install -y chromium\`.`);
-  }
   // The embedded mock CAS, never a real one, whatever this shell has set.
   for (const name of CAS_ENV) delete process.env[name];
   process.env.MOCK_CAS_LIFETIME_MS = String(LIFETIME_MS);
@@ -86,22 +81,9 @@ beforeAll(async () => {
   if (!mockCas) throw new Error('The example did not start its mock CAS.');
   ({ apiKey, apiSecret } = mockCas);
 
-  profileDir = await mkdtemp(join(tmpdir(), 'react-cas-token-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
+  context = browser.context;
+  console.info(`Chromium ${context.browser()?.version() ?? ''} from ${browser.found.source}: ${browser.found.executablePath}`);
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   // Every exchange with every header and body, to look for the secret in all of them.
@@ -123,9 +105,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
   restoreEnv();
 });
 
