@@ -1,7 +1,8 @@
 /**
- * Where the handler keeps each room's token between requests. Two operations are all a shared
- * store needs, so several server processes hand out one token per room: with Redis,
- * `get` is `GET key` and `setIfAbsent` is `SET key value NX PX ttlMs`.
+ * Where the handler keeps each room's token between requests. Three operations are all a shared
+ * store needs, so several server processes hand out one token per room: with Redis, `get` is
+ * `GET key`, `setIfAbsent` is `SET key value NX PX ttlMs`, and `deleteIfEqual` is a
+ * compare-and-delete script (`if GET key == value then DEL key`).
  *
  * Values are opaque strings written by the handler; keys are room names.
  *
@@ -14,6 +15,11 @@
  *   get: (room) => redis.get(`cas-token:${room}`),
  *   setIfAbsent: async (room, value, ttlMs) =>
  *     (await redis.set(`cas-token:${room}`, value, { NX: true, PX: ttlMs })) === 'OK',
+ *   deleteIfEqual: async (room, value) =>
+ *     (await redis.eval(
+ *       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+ *       { keys: [`cas-token:${room}`], arguments: [value] },
+ *     )) === 1,
  * };
  * ```
  */
@@ -25,4 +31,9 @@ export interface TokenStore {
    * Resolves true when this call stored it, false when another value was there first.
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> | boolean;
+  /**
+   * Removes `key` only while it still holds `value` (compare-and-delete), so a process never
+   * deletes what another one wrote since. Resolves true when it removed it.
+   */
+  deleteIfEqual(key: string, value: string): Promise<boolean> | boolean;
 }

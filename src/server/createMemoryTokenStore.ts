@@ -55,5 +55,10 @@ export function createMemoryTokenStore(options: MemoryTokenStoreOptions = {}): T
       entries.set(key, { value, expiresAt: now + ttlMs });
       return true;
     },
+    deleteIfEqual(key, value) {
+      if (live(key, Date.now())?.value !== value) return false;
+      entries.delete(key);
+      return true;
+    },
   };
 }

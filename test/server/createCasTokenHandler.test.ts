@@ -255,13 +255,17 @@ describe('createCasTokenHandler: a store shared between processes', () => {
   });
 
   it('treats a stored value it cannot read as no token', async () => {
-    const store: TokenStore = { get: () => 'not json', setIfAbsent: () => true };
+    const store: TokenStore = { get: () => 'not json', setIfAbsent: () => true, deleteIfEqual: () => false };
     expect((await handlerFor({ store })(tokenRequest('room-1'))).status).toBe(200);
     expect(cas.calls).toBe(1);
   });
 
   it('answers 500 and logs when the store fails', async () => {
-    const store: TokenStore = { get: () => Promise.reject(new Error('redis: connection lost')), setIfAbsent: () => true };
+    const store: TokenStore = {
+      get: () => Promise.reject(new Error('redis: connection lost')),
+      setIfAbsent: () => true,
+      deleteIfEqual: () => false,
+    };
     expect(await read(await handlerFor({ store })(tokenRequest('room-1')))).toEqual({
       status: 500,
       body: { error: 'internal', message: 'The token proxy failed.' },

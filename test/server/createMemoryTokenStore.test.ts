@@ -17,6 +17,17 @@ describe('createMemoryTokenStore', () => {
     expect(await store.get('room-2')).toBeUndefined();
   });
 
+  it('deletes a key only while it still holds the value the caller read', async () => {
+    const store = createMemoryTokenStore();
+    await store.setIfAbsent('room-1', 'first', 1_000);
+
+    expect(await store.deleteIfEqual('room-1', 'other')).toBe(false);
+    expect(await store.get('room-1')).toBe('first');
+    expect(await store.deleteIfEqual('room-1', 'first')).toBe(true);
+    expect(await store.get('room-1')).toBeUndefined();
+    expect(await store.deleteIfEqual('room-1', 'first')).toBe(false);
+  });
+
   it('forgets a value when its time to live is over, so the key can be set again', async () => {
     vi.useFakeTimers({ now: NOW });
     const store = createMemoryTokenStore();

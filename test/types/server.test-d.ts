@@ -71,11 +71,16 @@ describe('TokenStore', () => {
     const syncStore: TokenStore = {
       get: (key) => map.get(key),
       setIfAbsent: (key, value) => (map.has(key) ? false : (map.set(key, value), true)),
+      deleteIfEqual: (key, value) => map.get(key) === value && map.delete(key),
     };
     const asyncStore: TokenStore = {
       get: async () => null,
       setIfAbsent: async (_key, _value, ttlMs) => ttlMs > 0,
+      deleteIfEqual: async () => false,
     };
+    // @ts-expect-error a store needs deleteIfEqual, or a stale entry could never be replaced
+    const incomplete: TokenStore = { get: () => null, setIfAbsent: () => true };
+    void incomplete;
     expectTypeOf(createMemoryTokenStore()).toEqualTypeOf<TokenStore>();
     void [syncStore, asyncStore];
   });
