@@ -3,6 +3,7 @@ import { QueryClient, QueryClientContext } from '@tanstack/react-query';
 import { CasTokenError } from './core/CasTokenError.js';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming.js';
+import type { RetryDelay } from './core/retryPolicy.js';
 import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
 import { CasTokenContext } from './CasTokenContext.js';
 import { createTokenScheduler, type LatestProps } from './createTokenScheduler.js';
@@ -30,6 +31,14 @@ export interface CasTokenProviderProps {
   onToken?: (info: StreamTokenInfo) => void;
   /** Called with each failed request, retried or not. */
   onError?: (error: CasTokenError) => void;
+  /**
+   * How long to wait before retrying a failed request: a number of ms, or
+   * `(failureCount, error) => ms`, as react-query's option of the same name. A `Retry-After` from
+   * the proxy is always honoured on top (up to 10 minutes).
+   * @defaultValue 2 s doubling to 30 s, with 75-100 % jitter; 2 min doubling to 15 min when the
+   * proxy says CAS refused its credentials (`error.proxyCode === 'cas-unauthorized'`)
+   */
+  retryDelay?: RetryDelay;
   children?: ReactNode;
 }
 
@@ -55,10 +64,14 @@ export function CasTokenProvider({
   refreshLeadMs = DEFAULT_REFRESH_LEAD_MS,
   onToken,
   onError,
+  retryDelay,
   children,
 }: CasTokenProviderProps) {
   if (typeof fetcher !== 'function') {
     throw new CasTokenError('invalid-config', '<CasTokenProvider> needs a `fetcher`, e.g. createProxyFetcher("/api/cas-token").');
+  }
+  if (retryDelay !== undefined && typeof retryDelay !== 'function' && !(retryDelay >= 0 && Number.isFinite(retryDelay))) {
+    throw new CasTokenError('invalid-config', `<CasTokenProvider> retryDelay must be a number of ms >= 0 or a function, not ${String(retryDelay)}.`);
   }
   if (!(refreshLeadMs >= 0) || !Number.isFinite(refreshLeadMs)) {
     throw new CasTokenError('invalid-config', `<CasTokenProvider> refreshLeadMs must be a number of ms >= 0, not ${refreshLeadMs}.`);
@@ -70,9 +83,9 @@ export function CasTokenProvider({
 
   // Callbacks and the fetcher change identity on every render of most apps: read them when
   // needed instead of restarting anything.
-  const latest = useRef<LatestProps>({ fetcher, onToken, onError });
+  const latest = useRef<LatestProps>({ fetcher, onToken, onError, retryDelay });
   useIsomorphicLayoutEffect(() => {
-    latest.current = { fetcher, onToken, onError };
+    latest.current = { fetcher, onToken, onError, retryDelay };
   });
 
   const scheduler = useMemo(

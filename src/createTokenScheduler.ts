@@ -1,9 +1,10 @@
 import { hashKey, type Query, type QueryClient, type QueryCacheNotifyEvent } from '@tanstack/react-query';
 import { isCasTokenError, type CasTokenError } from './core/CasTokenError.js';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
-import { isRetryable, retryDelay } from './core/retryPolicy.js';
+import type { RetryDelay } from './core/retryPolicy.js';
 import { setLongTimeout } from './core/setLongTimeout.js';
 import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
+import { nextStep, recordFailure, recordWake, type FailureState } from './core/tokenSchedule.js';
 import { buildStreamTokenQuery } from './streamTokenQueryOptions.js';
 
 /** What the provider hands over on every render: read at the moment it is needed. */
@@ -11,6 +12,7 @@ export interface LatestProps {
   fetcher: StreamTokenFetcher;
   onToken?: ((info: StreamTokenInfo) => void) | undefined;
   onError?: ((error: CasTokenError) => void) | undefined;
+  retryDelay?: RetryDelay | undefined;
 }
 
 export interface TokenSchedulerOptions {
@@ -21,18 +23,27 @@ export interface TokenSchedulerOptions {
   getLatest: () => LatestProps;
 }
 
+/** What the hooks read besides the query: the failures since the last token. */
+export interface FailureSnapshot {
+  error: CasTokenError | null;
+  failureCount: number;
+  retryAt: number | undefined;
+}
+
 export type TokenScheduler = ReturnType<typeof createTokenScheduler>;
 
 // Events after which a timer may have been missed: the machine slept, or the tab was frozen.
-const WAKE_EVENTS = ['focus', 'pageshow', 'online'] as const;
+const WINDOW_WAKE_EVENTS = ['focus', 'pageshow', 'online'] as const;
+const DOCUMENT_WAKE_EVENTS = ['visibilitychange', 'resume'] as const;
 
+const NO_FAILURE: FailureSnapshot = { error: null, failureCount: 0, retryAt: undefined };
 const ignore = () => {};
 
 /**
- * Keeps one room's token alive while any component reads it: renews it at `refreshAt`, retries
- * failures with backoff, wakes consumers when the token expires, catches up after sleep, and
- * aborts the request in flight when the last consumer leaves. One per provider, whatever the
- * number of consumers. Time is read from `Date.now()` at every decision, never accumulated.
+ * Keeps one room's token alive while any component reads it. The decisions (when to fetch, when
+ * to retry, when to wake consumers) are `core/tokenSchedule`'s; this shell owns the timers and
+ * listeners, reads the query's state, and aborts the request in flight when the last consumer
+ * leaves. One per provider, whatever the number of consumers.
  */
 export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLatest }: TokenSchedulerOptions) {
   let inflight: AbortController | undefined;
@@ -49,17 +60,23 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
   const listeners = new Set<() => void>();
   let cancelTimer: (() => void) | undefined;
   let stopListening: (() => void) | undefined;
-  // What the query's counters looked like at the last decision, and what followed from them.
+  // The query's counters at the last look, so each success and failure is counted once.
   let dataSeen = 0;
   let errorsSeen = 0;
-  let failures = 0;
-  let retryAt: number | undefined;
-  let lastError: CasTokenError | null = null;
+  let failure: FailureState | undefined;
+  let snapshot = NO_FAILURE;
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
 
   const notify = () => listeners.forEach((listener) => listener());
+
+  function setFailure(next: FailureState | undefined) {
+    if (next === failure) return;
+    failure = next;
+    snapshot = next ? { error: next.error, failureCount: next.count, retryAt: next.retryAt } : NO_FAILURE;
+    notify();
+  }
 
   /** A fetch now, or the one in flight. Never a second one at the same time. */
   const fetchToken = () => queryClient.fetchQuery({ ...options, staleTime: 0 });
@@ -76,24 +93,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     errorsSeen = state.errorUpdateCount;
     const { error } = state;
     if (newError && state.status === 'error' && isCasTokenError(error)) {
-      failures = newData ? 1 : failures + 1;
-      retryAt = isRetryable(error) ? state.errorUpdatedAt + retryDelay(failures, error) : undefined;
-      lastError = error;
-      notify();
+      const previous = newData ? undefined : failure;
+      setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay }));
     } else if (newData) {
-      failures = 0;
-      retryAt = undefined;
-      if (lastError) {
-        lastError = null;
-        notify();
-      }
+      setFailure(undefined);
     }
-  }
-
-  function dueAt(query: Query<StreamTokenInfo, CasTokenError>, now: number): number {
-    const { status, data } = query.state;
-    if (status === 'error') return retryAt ?? Number.POSITIVE_INFINITY;
-    return data ? data.refreshAt : now;
   }
 
   function evaluate() {
@@ -102,21 +106,21 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     const query = findQuery();
     if (!stopListening || !query) return;
     catchUp(query.state);
-    if (query.getObserversCount() === 0 || query.state.fetchStatus !== 'idle') return;
-    const now = Date.now();
-    const fetchAt = dueAt(query, now);
-    if (fetchAt <= now) {
-      fetchToken().catch(ignore);
-      return;
-    }
-    const expiresAt = query.state.data?.expiresAt ?? Number.POSITIVE_INFINITY;
-    const wakeAt = Math.min(fetchAt, expiresAt > now ? expiresAt : Number.POSITIVE_INFINITY);
-    if (wakeAt !== Number.POSITIVE_INFINITY) {
+    const step = nextStep({
+      now: Date.now(),
+      consumers: query.getObserversCount(),
+      inFlight: query.state.fetchStatus !== 'idle',
+      held: query.state.data,
+      failure,
+    });
+    if (step.wakeAt !== Number.POSITIVE_INFINITY) {
       cancelTimer = setLongTimeout(() => {
         notify();
         evaluate();
-      }, wakeAt);
+      }, step.wakeAt);
     }
+    // Last: starting a fetch re-enters evaluate() through the cache, which replaces the timer.
+    if (step.fetch) fetchToken().catch(ignore);
   }
 
   function abortIfAbandoned() {
@@ -146,9 +150,20 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
 
   function onWake(event: Event) {
     if (event.type === 'visibilitychange' && document.visibilityState !== 'visible') return;
-    if (event.type === 'online' && retryAt !== undefined) retryAt = Date.now();
+    const query = findQuery();
+    if (query) catchUp(query.state);
+    setFailure(recordWake(failure, Date.now()));
     notify();
     evaluate();
+  }
+
+  /** A new token, or undefined when the request failed (its error is in the state). */
+  function refresh(options?: { throwOnError?: false }): Promise<string | undefined>;
+  /** A new token; rejects with the `CasTokenError` when the request fails. */
+  function refresh(options: { throwOnError: true }): Promise<string>;
+  function refresh(options?: { throwOnError?: boolean }): Promise<string | undefined> {
+    const token = fetchToken().then((info) => info.token);
+    return options?.throwOnError ? token : token.catch(() => undefined);
   }
 
   return {
@@ -159,14 +174,14 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
       const unsubscribe = queryClient.getQueryCache().subscribe(onCacheEvent);
       const hasWindow = typeof window !== 'undefined';
       if (hasWindow) {
-        WAKE_EVENTS.forEach((type) => window.addEventListener(type, onWake));
-        document.addEventListener('visibilitychange', onWake);
+        WINDOW_WAKE_EVENTS.forEach((type) => window.addEventListener(type, onWake));
+        DOCUMENT_WAKE_EVENTS.forEach((type) => document.addEventListener(type, onWake));
       }
       stopListening = () => {
         unsubscribe();
         if (hasWindow) {
-          WAKE_EVENTS.forEach((type) => window.removeEventListener(type, onWake));
-          document.removeEventListener('visibilitychange', onWake);
+          WINDOW_WAKE_EVENTS.forEach((type) => window.removeEventListener(type, onWake));
+          DOCUMENT_WAKE_EVENTS.forEach((type) => document.removeEventListener(type, onWake));
         }
       };
       evaluate();
@@ -179,17 +194,17 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
       };
     },
 
-    /** For `useSyncExternalStore`: called when the token expires, on wake-ups and on errors. */
+    /** For `useSyncExternalStore`: called when the token expires, on wake-ups and on failures. */
     subscribe(listener: () => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
 
-    /** The last request's error until a request succeeds, also while a retry is in flight. */
-    getLastError: (): CasTokenError | null => lastError,
+    /** The failures since the last token; a new object only when they change. */
+    getFailure: (): FailureSnapshot => snapshot,
 
     /** A new token now, deduplicated with a request in flight. */
-    refresh: async (): Promise<string> => (await fetchToken()).token,
+    refresh,
 
     /**
      * The held token when it stays valid long enough, else a new one (deduplicated).
@@ -213,7 +228,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
         const run = () => fetchToken().then(() => resolve(), () => resolve());
         const query = findQuery();
         if (query) catchUp(query.state);
-        const waitUntil = query?.state.fetchStatus === 'idle' ? retryAt : undefined;
+        const waitUntil = query?.state.fetchStatus === 'idle' ? failure?.retryAt : undefined;
         if (waitUntil !== undefined && waitUntil > Date.now()) setLongTimeout(run, waitUntil);
         else run();
       });

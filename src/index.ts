@@ -19,7 +19,10 @@ export type {
   StreamTokenSuccess,
   StreamTokenPending,
   StreamTokenFailure,
+  RefreshOptions,
+  RefreshStreamToken,
 } from './useStreamToken.js';
+export type { RetryDelay } from './core/retryPolicy.js';
 export type { GetStreamTokenOptions } from './useStreamTokenGetter.js';
 export type { StreamTokenQueryOptionsInput, StreamTokenQueryKey } from './streamTokenQueryOptions.js';
 export type { ProxyFetcherOptions } from './core/createProxyFetcher.js';

@@ -29,12 +29,13 @@ export interface StreamTokenQueryOptionsInput {
 
 /**
  * A refresh that brings a token expiring no later than the one held cannot be renewed early
- * again without a loop: keep it until it expires instead.
+ * again without a loop: keep it until it expires instead. Unless the proxy said when it rotates
+ * the room's token: then that time (at least a second away) is followed.
  */
 function holdTokenThatIsNoNewer(previous: unknown, next: unknown): unknown {
   const held = previous as StreamTokenInfo | undefined;
   const fresh = next as StreamTokenInfo;
-  if (held && fresh.expiresAt <= held.expiresAt && fresh.refreshAt < fresh.expiresAt) {
+  if (held && fresh.rotateAt === undefined && fresh.expiresAt <= held.expiresAt && fresh.refreshAt < fresh.expiresAt) {
     return { ...fresh, refreshAt: fresh.expiresAt };
   }
   return next;

@@ -5,16 +5,40 @@ import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { useCasTokenContext } from './CasTokenContext.js';
 import type { TokenScheduler } from './createTokenScheduler.js';
 
+/** What `refresh` takes: like react-query's `refetch`, it resolves unless asked to throw. */
+export interface RefreshOptions {
+  /** Reject with the `CasTokenError` when the request fails. @defaultValue false */
+  throwOnError?: boolean;
+}
+
+/**
+ * Asks for a new token now (deduplicated with a request in flight). It never rejects unless
+ * asked to: `onClick={() => refresh()}` is safe. A failure shows in `error` and `onError`.
+ */
+export interface RefreshStreamToken {
+  /** Resolves with the new token, or undefined when the request failed. */
+  (options?: RefreshOptions & { throwOnError?: false }): Promise<string | undefined>;
+  /** Resolves with the new token; rejects with the `CasTokenError` when the request fails. */
+  (options: RefreshOptions & { throwOnError: true }): Promise<string>;
+}
+
 interface StreamTokenStateBase {
   /**
    * The last request's error, from the moment it failed until a request succeeds. It can be set
    * while a token is still held: a renewal failed, and is retried while the token lasts.
    */
   error: CasTokenError | null;
+  /** Failed requests in a row since the last token; 0 after a success. */
+  failureCount: number;
+  /**
+   * When the next automatic retry starts (epoch ms, local clock) after a failure; undefined when
+   * none is planned: no failure, or one that retrying cannot fix (it then waits for a wake-up or
+   * `refresh()`).
+   */
+  retryAt: number | undefined;
   /** A request for a token is in flight (the first one included). */
   isRefreshing: boolean;
-  /** Asks for a new token now (deduplicated with a request in flight); rejects with a `CasTokenError`. */
-  refresh: () => Promise<string>;
+  refresh: RefreshStreamToken;
 }
 
 /** Holds an unexpired token. */
@@ -80,8 +104,9 @@ export function useStreamTokenState(
     () => held !== undefined && Date.now() >= held.expiresAt,
     notExpiredOnServer,
   );
-  const error = useSyncExternalStore(scheduler.subscribe, scheduler.getLastError, scheduler.getLastError);
+  const failure = useSyncExternalStore(scheduler.subscribe, scheduler.getFailure, scheduler.getFailure);
   const info = held && !expired ? held : undefined;
+  const { error } = failure;
   const status = info ? 'success' : error ? 'error' : 'pending';
   // Getters, so that react-query only re-renders for what the component reads.
   return {
@@ -89,6 +114,8 @@ export function useStreamTokenState(
     info,
     token: info?.token,
     error,
+    failureCount: failure.failureCount,
+    retryAt: failure.retryAt,
     get isRefreshing() {
       return result.fetchStatus === 'fetching';
     },

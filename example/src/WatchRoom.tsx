@@ -88,7 +88,7 @@ export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
   const now = useNow();
   const connection = connectionOf({ token, error, isRefreshing });
   // The error is in state (and the panel); the rejected promise needs no second report.
-  const refreshNow = () => void refresh().catch(() => {});
+  const refreshNow = () => void refresh();
   const { rid, unct, iat, exp, ...otherClaims } = info?.claims ?? {};
 
   return (

@@ -3,12 +3,13 @@
  *
  * - `network`: the request never got an answer (offline, DNS, connection refused). Retried.
  * - `timeout`: no answer within the time allowed. Retried.
- * - `http`: an answer with a non-2xx status other than 401/403; see `status`. 5xx and 429 are
- *   retried, other 4xx are not.
+ * - `http`: an answer with a non-2xx status other than 401/403; see `status` (and `proxyCode`
+ *   for what failed behind the proxy). 5xx, 429 and 408 are retried, other 4xx are not.
  * - `unauthorized`: 401 or 403: the user (or, on the server, the API key) is not allowed. Not retried.
- * - `invalid-response`: an answer that is not the expected JSON `{ token }`. Not retried.
+ * - `invalid-response`: an answer that is not the expected JSON `{ token }`. Retried a few
+ *   times (a proxy mid-deploy), then it stands.
  * - `invalid-token`: a token that is not a decodable JWT, or whose `exp`/`iat` are not numbers,
- *   or that had expired when it arrived. Not retried.
+ *   or that had expired when it arrived. Retried a few times, then it stands.
  * - `invalid-config`: a setting is missing or malformed (a missing CAS URL, key or secret, a bad
  *   option). Thrown at once where the setting is given.
  */
@@ -26,6 +27,11 @@ export interface CasTokenErrorOptions {
   status?: number;
   /** How long the answer asked us to wait before trying again (`Retry-After`), in ms. */
   retryAfterMs?: number;
+  /**
+   * The `error` code of the token proxy's JSON error body, when it sent one (e.g.
+   * `cas-unauthorized`, `cas-timeout`, `store-unavailable`): what failed behind the proxy.
+   */
+  proxyCode?: string;
   /** The underlying error, kept for debugging. */
   cause?: unknown;
 }
@@ -44,12 +50,14 @@ export class CasTokenError extends Error {
   readonly code: CasTokenErrorCode;
   readonly status?: number;
   readonly retryAfterMs?: number;
+  readonly proxyCode?: string;
 
   constructor(code: CasTokenErrorCode, message: string, options: CasTokenErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.proxyCode !== undefined) this.proxyCode = options.proxyCode;
   }
 }
 

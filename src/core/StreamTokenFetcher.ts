@@ -7,11 +7,14 @@ export interface StreamTokenFetcherContext {
 }
 
 /**
- * A fetcher's answer: the token, optionally with how long it has left.
- * `expiresIn` (ms) counts from the moment the answer arrived, so it is right however wrong the
- * browser's clock is and however long a proxy cached the token.
+ * A fetcher's answer: the token, optionally with how long it has left and when the proxy
+ * replaces it. Both count in ms from the moment the request was sent, so they are right however
+ * wrong the browser's clock is and however long a proxy cached the token:
+ * - `expiresIn`: the time the token has left (capped by the token's own `exp - iat`);
+ * - `refreshIn`: the time until the proxy hands out a new token for the room. The client renews
+ *   then (or at its own lead before expiry, if sooner), so every participant switches together.
  */
-export type StreamTokenFetchResult = string | { token: string; expiresIn?: number };
+export type StreamTokenFetchResult = string | { token: string; expiresIn?: number; refreshIn?: number };
 
 /**
  * Gets a CAS token from the app's own backend proxy (never from CAS itself: that needs the API

@@ -42,7 +42,7 @@ function httpError(response: Response, url: string): CasTokenError {
   return proxyError(url, 'http', `answered HTTP ${status}.`, { status, retryAfterMs });
 }
 
-async function readAnswer(response: Response, url: string): Promise<StreamTokenFetchResult> {
+async function readAnswer(response: Response, url: string): Promise<Exclude<StreamTokenFetchResult, string>> {
   const text = await response.text();
   let body: { token?: unknown; expiresIn?: unknown } | null;
   try {
@@ -56,20 +56,36 @@ async function readAnswer(response: Response, url: string): Promise<StreamTokenF
   if (typeof token !== 'string' || token === '') {
     throw proxyError(url, 'invalid-response', 'answered JSON without a string `token`.');
   }
-  const { expiresIn } = body as { expiresIn?: unknown };
-  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) return { token, expiresIn };
-  return { token, expiresIn: expiresInFromDate(token, response.headers.get('date')) };
+  const { expiresIn, refreshIn } = body as { expiresIn?: unknown; refreshIn?: unknown };
+  const fromDate = expiresInFromDate(token, response.headers.get('date'));
+  const said = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? expiresIn : undefined;
+  // Two statements of the server's clock: believe the one that leaves the token less time.
+  const left = said === undefined ? fromDate : fromDate === undefined ? said : Math.min(said, fromDate);
+  return {
+    token,
+    ...(left !== undefined && { expiresIn: left }),
+    ...(typeof refreshIn === 'number' && Number.isFinite(refreshIn) && { refreshIn }),
+  };
 }
 
+/** CAS and the proxy may disagree by this much about the time; a `Date` further before `iat` is broken. */
+const MAX_ISSUE_SKEW_MS = 5 * 60_000;
+/** Without `iat` to check it against, a `Date` this far from the local clock is broken. */
+const MAX_DATE_SKEW_MS = 24 * 60 * 60_000;
+
 /**
- * Without `expiresIn`, the answer's `Date` header (the server's clock) tells how long the
- * token has left, whatever the browser's clock says. `Date` has one-second precision.
+ * The answer's `Date` header (the server's clock) tells how long the token has left, whatever
+ * the browser's clock says, to the second. A `Date` before the token was issued (a server
+ * reporting 1970), or a day away from the local clock when the token has no `iat`, is ignored.
  */
 function expiresInFromDate(token: string, date: string | null): number | undefined {
   const serverNow = date === null ? Number.NaN : Date.parse(date);
   if (Number.isNaN(serverNow)) return undefined;
-  const { exp } = readClaims(token);
-  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 - serverNow : undefined;
+  const { exp, iat } = readClaims(token);
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
+  const sane =
+    typeof iat === 'number' ? serverNow >= iat * 1000 - MAX_ISSUE_SKEW_MS : Math.abs(serverNow - Date.now()) <= MAX_DATE_SKEW_MS;
+  return sane ? exp * 1000 - serverNow : undefined;
 }
 
 /**

@@ -18,19 +18,35 @@ export interface StreamTokenInfo {
   issuedAt: number | undefined;
   /** When the token stops working. `Infinity` for a token that carries no expiry at all. */
   expiresAt: number;
-  /** When a new token is asked for (before `expiresAt`). `Infinity` when `expiresAt` is. */
+  /**
+   * When a new token is asked for: before `expiresAt`, and at `rotateAt` when the proxy set one.
+   * `Infinity` for a token without expiry that the proxy never rotates.
+   */
   refreshAt: number;
+  /**
+   * When the proxy said it replaces this room's token (its `refreshIn`), on the local clock;
+   * undefined when it did not say. Every participant renews then, so they switch together.
+   */
+  rotateAt: number | undefined;
   /** When the token arrived. */
   receivedAt: number;
 }
 
 export interface DecodeStreamTokenOptions {
   /**
-   * How long the token had left when it arrived, in ms, as the proxy said (`expiresIn`). When
-   * given it wins over the claims: it is right whatever the local clock says and however long
-   * a proxy cached the token.
+   * How long the token had left, in ms, as the proxy said (`expiresIn`), counted from `sentAt`.
+   * When given it wins over the local clock: it is right however wrong that clock is and however
+   * long a proxy cached the token. It is capped by the token's own lifetime (`exp - iat`).
    */
   expiresIn?: number;
+  /** How long until the proxy replaces the room's token, in ms, counted from `sentAt`. */
+  refreshIn?: number;
+  /**
+   * When the request was sent. `expiresIn` and `refreshIn` count from here, not from arrival,
+   * so time the answer spent in transit never becomes extra token life.
+   * @defaultValue receivedAt
+   */
+  sentAt?: number;
   /** @defaultValue 60_000 */
   refreshLeadMs?: number;
 }
@@ -66,29 +82,32 @@ export function readClaims(token: unknown): CasTokenClaims {
 }
 
 /**
- * When the token expires on the local clock, given when it arrived.
+ * When the token expires on the local clock, given when it was asked for and when it arrived.
  *
- * `expiresIn` (from the proxy) counts from arrival. Otherwise `exp` is read on the local clock,
- * unless that clock is provably wrong: the token was issued in the future, or had expired
- * before it arrived. Then the lifetime `exp - iat` counts from arrival. A token without `exp`
- * never expires on the client (`Infinity`): only `refresh()` replaces it.
+ * `expiresIn` (from the proxy) counts from `sentAt`, capped by the token's own lifetime
+ * (`exp - iat`): a proxy cannot promise more life than the token has. Otherwise `exp` is read on
+ * the local clock, unless that clock is provably wrong: the token was issued in the future, or
+ * had expired before it arrived. Then the lifetime `exp - iat` counts from arrival. A token
+ * without `exp` never expires on the client (`Infinity`).
  */
-export function readExpiry(claims: CasTokenClaims, receivedAt: number, expiresIn?: number) {
+export function readExpiry(claims: CasTokenClaims, receivedAt: number, expiresIn?: number, sentAt: number = receivedAt) {
   const exp = readTime(claims, 'exp');
   const iat = readTime(claims, 'iat');
   if (exp !== undefined && iat !== undefined && exp <= iat) {
     throw invalid('The token expires before it was issued (`exp` <= `iat`).');
   }
+  const lifetime = exp !== undefined && iat !== undefined ? exp - iat : Number.POSITIVE_INFINITY;
   let expiresAt: number;
   if (expiresIn !== undefined) {
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw invalid(`The token had expired when it arrived (expiresIn: ${expiresIn}).`);
+    if (Number.isNaN(expiresIn)) throw invalid('The proxy said the token expires in NaN ms.');
+    expiresAt = sentAt + Math.min(expiresIn, lifetime);
+    if (expiresAt <= receivedAt) {
+      throw invalid(`The token had expired when it arrived (expiresIn: ${expiresIn} ms, sent ${receivedAt - sentAt} ms before it arrived).`);
     }
-    expiresAt = receivedAt + expiresIn;
   } else if (exp === undefined) {
     expiresAt = Number.POSITIVE_INFINITY;
   } else if (iat !== undefined && (iat > receivedAt || exp <= receivedAt)) {
-    expiresAt = receivedAt + (exp - iat);
+    expiresAt = receivedAt + lifetime;
   } else {
     expiresAt = exp;
   }
@@ -113,7 +132,12 @@ export function decodeStreamToken(
   options: DecodeStreamTokenOptions = {},
 ): StreamTokenInfo {
   const claims = readClaims(token);
-  const { expiresAt, issuedAt } = readExpiry(claims, receivedAt, options.expiresIn);
-  const refreshAt = computeRefreshAt(receivedAt, expiresAt, options.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS);
-  return { token, claims, issuedAt, expiresAt, refreshAt, receivedAt };
+  const sentAt = Math.min(options.sentAt ?? receivedAt, receivedAt);
+  const { expiresAt, issuedAt } = readExpiry(claims, receivedAt, options.expiresIn, sentAt);
+  const { refreshIn } = options;
+  if (refreshIn !== undefined && Number.isNaN(refreshIn)) throw invalid('The proxy said the token is replaced in NaN ms.');
+  // A rotation after expiry means nothing: the token is renewed before it expires anyway.
+  const rotateAt = refreshIn === undefined || sentAt + refreshIn >= expiresAt ? undefined : sentAt + Math.max(0, refreshIn);
+  const refreshAt = computeRefreshAt(receivedAt, expiresAt, options.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS, rotateAt);
+  return { token, claims, issuedAt, expiresAt, refreshAt, rotateAt, receivedAt };
 }

@@ -1,11 +1,30 @@
 import { CasTokenError, isCasTokenError } from './CasTokenError.js';
 import { decodeStreamToken, type StreamTokenInfo } from './decodeStreamToken.js';
 import type { StreamTokenFetcher } from './StreamTokenFetcher.js';
+import { timeoutSignal } from './timeoutSignal.js';
+
+/**
+ * The longest a fetcher may take before the request counts as a `timeout`, whether or not the
+ * fetcher honours its signal: a custom fetcher with no timeout of its own must not stop renewal.
+ * Longer than `createProxyFetcher`'s own timeout, so its clearer error comes first.
+ */
+export const FETCHER_TIMEOUT_MS = 30_000;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'object') return 'an object without a string `token`';
   return `a ${typeof value}`;
+}
+
+/** Settles with the fetcher, or rejects as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /**
@@ -14,27 +33,47 @@ function describe(value: unknown): string {
  */
 export async function fetchStreamToken(
   fetcher: StreamTokenFetcher,
-  { signal, room, refreshLeadMs }: { signal: AbortSignal; room: string | undefined; refreshLeadMs: number },
+  {
+    signal,
+    room,
+    refreshLeadMs,
+    timeoutMs = FETCHER_TIMEOUT_MS,
+  }: { signal: AbortSignal; room: string | undefined; refreshLeadMs: number; timeoutMs?: number },
 ): Promise<StreamTokenInfo> {
   let result: unknown;
+  const sentAt = Date.now();
+  const timeout = timeoutSignal(signal, timeoutMs);
+  const timedOut = () =>
+    new CasTokenError('timeout', `The token fetcher did not settle within ${timeoutMs} ms.`);
   try {
-    result = await fetcher(room === undefined ? { signal } : { signal, room });
+    const call = Promise.resolve().then(() => fetcher(room === undefined ? { signal: timeout.signal } : { signal: timeout.signal, room }));
+    result = await untilAborted(call, timeout.signal, () => (timeout.timedOut() ? timedOut() : signal.reason));
   } catch (cause) {
     if (signal.aborted || isCasTokenError(cause)) throw cause;
+    if (timeout.timedOut()) throw timedOut();
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new CasTokenError('network', `The token fetcher failed: ${message}`, { cause });
+  } finally {
+    timeout.dispose();
   }
   const receivedAt = Date.now();
-  if (typeof result === 'string' && result !== '') return decodeStreamToken(result, receivedAt, { refreshLeadMs });
-  const { token, expiresIn } = (result ?? {}) as { token?: unknown; expiresIn?: unknown };
+  if (typeof result === 'string' && result !== '') return decodeStreamToken(result, receivedAt, { refreshLeadMs, sentAt });
+  const { token, expiresIn, refreshIn } = (result ?? {}) as { token?: unknown; expiresIn?: unknown; refreshIn?: unknown };
   if (typeof token !== 'string' || token === '') {
     throw new CasTokenError(
       'invalid-response',
-      `The token fetcher resolved with ${describe(result)}, not a token string or { token, expiresIn? }.`,
+      `The token fetcher resolved with ${describe(result)}, not a token string or { token, expiresIn?, refreshIn? }.`,
     );
   }
-  if (expiresIn !== undefined && typeof expiresIn !== 'number') {
-    throw new CasTokenError('invalid-response', `The token fetcher's expiresIn is ${describe(expiresIn)}, not a number of ms.`);
+  for (const [name, value] of [['expiresIn', expiresIn], ['refreshIn', refreshIn]] as const) {
+    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+      throw new CasTokenError('invalid-response', `The token fetcher's ${name} is ${describe(value)}, not a number of ms.`);
+    }
   }
-  return decodeStreamToken(token, receivedAt, { refreshLeadMs, ...(expiresIn !== undefined && { expiresIn }) });
+  return decodeStreamToken(token, receivedAt, {
+    refreshLeadMs,
+    sentAt,
+    ...(expiresIn !== undefined && { expiresIn: expiresIn as number }),
+    ...(refreshIn !== undefined && { refreshIn: refreshIn as number }),
+  });
 }

@@ -93,12 +93,17 @@ describe('retried failures', () => {
     expect(view.current.status).toBe('error');
   });
 
-  it('retries at once when the browser comes back online', async () => {
+  it.each([
+    ['comes back online', () => window.dispatchEvent(new Event('online'))],
+    ['is focused', () => window.dispatchEvent(new Event('focus'))],
+    ['is resumed after a freeze', () => document.dispatchEvent(new Event('resume'))],
+  ])('retries at once, not at the planned retry, when the page %s', async (_, wake) => {
     const fetcher = createMockFetcher({ failures: { 1: 'network' } });
-    const view = renderWithProvider({ fetcher });
-    await advance(0);
+    const view = renderWithProvider({ fetcher, retryDelay: 10 * MINUTE });
+    await advance(10 * SECOND);
     expect(fetcher.calls).toHaveLength(1);
-    window.dispatchEvent(new Event('online'));
+    expect(view.current.retryAt).toBe(fetcher.calls[0]!.startedAt + 10 * MINUTE);
+    wake();
     await advance(0);
     expect(fetcher.calls).toHaveLength(2);
     expect(view.current.status).toBe('success');
@@ -119,8 +124,7 @@ describe('failures that are not retried', () => {
   it.each([
     ['unauthorized', new CasTokenError('unauthorized', 'no', { status: 401 })],
     ['a 4xx', new CasTokenError('http', 'bad', { status: 400 })],
-    ['invalid-response', new CasTokenError('invalid-response', 'html')],
-  ])('does not retry %s', async (_, error) => {
+  ])('does not retry %s on its own', async (_, error) => {
     const fetcher = createMockFetcher({ failures: () => error });
     const onError = vi.fn();
     const view = renderWithProvider({ fetcher, onError });
@@ -129,8 +133,22 @@ describe('failures that are not retried', () => {
     expect(onError).toHaveBeenCalledTimes(1);
     expect(view.current.status).toBe('error');
     expect(view.current.error).toBe(error);
+    expect(view.current.retryAt).toBeUndefined();
   });
 
+  it('tries a standing error once more when the page wakes up (the user may have signed in elsewhere)', async () => {
+    const fetcher = createMockFetcher({ failures: { 1: 'unauthorized' } });
+    const view = renderWithProvider({ fetcher });
+    await advance(MINUTE);
+    expect(fetcher.calls).toHaveLength(1);
+    window.dispatchEvent(new Event('focus'));
+    await advance(0);
+    expect(fetcher.calls).toHaveLength(2);
+    expect(view.current.status).toBe('success');
+  });
+});
+
+describe('unusable answers: retried a few times with backoff, then the error stands', () => {
   it.each([
     ['not a JWT', 'not-a-jwt', 'invalid-token'],
     ['a JWT whose payload is not JSON', 'a.b.c', 'invalid-token'],
@@ -141,24 +159,78 @@ describe('failures that are not retried', () => {
     ['an object without token', { jwt: 'x' }, 'invalid-response'],
     ['an expiresIn that is not a number', { token: createTestToken(), expiresIn: '5m' }, 'invalid-response'],
     ['a token that had expired on arrival', { token: createTestToken(), expiresIn: 0 }, 'invalid-token'],
-  ])('answers %s with a typed error and no request loop', async (_, answer, code) => {
+  ])('answers %s with a typed error, three tries and no request loop', async (_, answer, code) => {
     const fetcher = vi.fn(async () => answer) as unknown as StreamTokenFetcher;
     const view = renderWithProvider({ fetcher });
     await advance(HOUR);
-    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(fetcher).toHaveBeenCalledTimes(3);
     expect(view.current.error).toBeInstanceOf(CasTokenError);
     expect(view.current.error?.code).toBe(code);
+    expect(view.current.failureCount).toBe(3);
+    expect(view.current.retryAt).toBeUndefined();
   });
 
-  it('tries again when refresh() is called, and rejects with the error', async () => {
+  it('recovers when the proxy sends a usable token on a retry', async () => {
+    const expired = { token: createTestToken({ issuedAt: Date.now() - 2 * HOUR, lifetimeMs: HOUR }), expiresIn: -HOUR };
+    const fetcher = vi.fn<StreamTokenFetcher>().mockResolvedValueOnce(expired).mockImplementation(async () => createTestToken());
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(view.current.error?.code).toBe('invalid-token');
+    expect(view.current.retryAt).toBeDefined();
+    await advance(2 * SECOND);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    expect(view.current.status).toBe('success');
+    expect(view.current.failureCount).toBe(0);
+  });
+
+  it('retries at once on a wake-up even after the error stood', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>().mockResolvedValueOnce('x').mockResolvedValueOnce('x').mockResolvedValueOnce('x');
+    fetcher.mockImplementation(async () => createTestToken());
+    const view = renderWithProvider({ fetcher });
+    await advance(HOUR);
+    expect(fetcher).toHaveBeenCalledTimes(3);
+    window.dispatchEvent(new Event('online'));
+    await advance(0);
+    expect(fetcher).toHaveBeenCalledTimes(4);
+    expect(view.current.status).toBe('success');
+  });
+});
+
+describe('refresh()', () => {
+  it('tries again when called after a refusal, and resolves undefined while it still fails: no unhandled rejection', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const fetcher = createMockFetcher({ failures: { 1: 'unauthorized', 2: 'unauthorized' } });
+      const onError = vi.fn();
+      const view = renderWithProvider({ fetcher, onError });
+      await advance(0);
+      // What an onClick does: call it and drop the promise.
+      void view.current.refresh();
+      await advance(0);
+      expect(fetcher.calls).toHaveLength(2);
+      expect(onError).toHaveBeenCalledTimes(2);
+      expect(view.current.error?.code).toBe('unauthorized');
+      const token = await view.current.refresh();
+      expect(token).toBe(fetcher.calls[2]?.token);
+      await advance(0);
+      expect(view.current.status).toBe('success');
+      // Node reports unhandled rejections after the microtasks of a macrotask: wait one out.
+      vi.useRealTimers();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('rejects with the typed error when asked to throw', async () => {
     const fetcher = createMockFetcher({ failures: { 1: 'unauthorized', 2: 'unauthorized' } });
     const view = renderWithProvider({ fetcher });
     await advance(0);
-    await expect(view.current.refresh()).rejects.toMatchObject({ code: 'unauthorized' });
-    const token = await view.current.refresh();
+    await expect(view.current.refresh({ throwOnError: true })).rejects.toMatchObject({ name: 'CasTokenError', code: 'unauthorized' });
+    const token = await view.current.refresh({ throwOnError: true });
     expect(token).toBe(fetcher.calls[2]?.token);
-    await advance(0);
-    expect(view.current.status).toBe('success');
   });
 });
 

@@ -137,7 +137,7 @@ describe('refresh()', () => {
     const fetcher = createMockFetcher();
     const view = renderWithProvider({ fetcher });
     await advance(0);
-    let token = '';
+    let token: string | undefined;
     await act(async () => {
       token = await view.current.refresh();
     });

@@ -253,3 +253,116 @@ describe('unmounting', () => {
     expect(fetcher.calls).toHaveLength(1);
   });
 });
+
+describe("following the proxy's rotation (refreshIn)", () => {
+  it('renews when the proxy says the room’s token is replaced, not at its own lead', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>(async () => ({ token: createTestToken({ lifetimeMs: HOUR }), expiresIn: HOUR, refreshIn: 30 * MINUTE }));
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(view.current.info?.rotateAt).toBe(Date.now() + 30 * MINUTE);
+    await advance(30 * MINUTE - 1);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    await advance(1);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts refreshIn from when the request was sent, so every participant switches together', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 3 * SECOND });
+    const rotating: StreamTokenFetcher = async (context) => ({ ...((await fetcher(context)) as object), refreshIn: 10 * MINUTE }) as never;
+    const start = Date.now();
+    renderWithProvider({ fetcher: rotating });
+    await advance(10 * MINUTE - 1);
+    expect(fetcher.calls).toHaveLength(1);
+    await advance(1);
+    expect(fetcher.calls).toHaveLength(2);
+    expect(fetcher.calls[1]!.startedAt - start).toBe(10 * MINUTE);
+  });
+
+  it('never waits past its own lead before expiry, whatever refreshIn says', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>(async () => ({ token: createTestToken({ lifetimeMs: HOUR }), expiresIn: HOUR, refreshIn: 2 * HOUR }));
+    renderWithProvider({ fetcher });
+    await advance(59 * MINUTE);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks again a second later when it arrived just before the rotation and got the old token', async () => {
+    const old = createTestToken({ lifetimeMs: HOUR });
+    const fresh = createTestToken({ lifetimeMs: HOUR, issuedAt: Date.now() + 30 * MINUTE });
+    const fetcher = vi
+      .fn<StreamTokenFetcher>()
+      .mockResolvedValueOnce({ token: old, expiresIn: HOUR, refreshIn: 30 * MINUTE })
+      .mockResolvedValueOnce({ token: old, expiresIn: 30 * MINUTE, refreshIn: 20 })
+      .mockResolvedValue({ token: fresh, expiresIn: HOUR, refreshIn: 30 * MINUTE });
+    const view = renderWithProvider({ fetcher });
+    await advance(30 * MINUTE);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    expect(view.current.token).toBe(old);
+    await advance(SECOND);
+    expect(fetcher).toHaveBeenCalledTimes(3);
+    expect(view.current.token).toBe(fresh);
+  });
+
+  it('cannot be driven into a loop by refreshIn: 0', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>(async () => ({ token: createTestToken({ lifetimeMs: HOUR }), expiresIn: HOUR, refreshIn: 0 }));
+    renderWithProvider({ fetcher });
+    await advance(10 * SECOND);
+    expect(fetcher.mock.calls.length).toBeLessThanOrEqual(11);
+  });
+
+  it('renews a token without exp when the proxy rotates it', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>(async () => ({ token: createTestToken({ lifetimeMs: Number.POSITIVE_INFINITY }), refreshIn: HOUR }));
+    const view = renderWithProvider({ fetcher });
+    await advance(HOUR);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    expect(view.current.info?.expiresAt).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('what the proxy says about time is bounded by the token itself', () => {
+  it('never believes more time left than the token’s own lifetime (exp - iat)', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>(async () => ({ token: createTestToken({ lifetimeMs: HOUR }), expiresIn: 10 * 365 * DAY }));
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(view.current.info?.expiresAt).toBe(Date.now() + HOUR);
+    await advance(59 * MINUTE);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts expiresIn from when the request was sent: time in transit is not extra life', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: HOUR, latencyMs: 8 * SECOND });
+    const view = renderWithProvider({ fetcher });
+    await advance(8 * SECOND);
+    // The mock proxy answers expiresIn: HOUR as the request lands; the client counts it from sending.
+    expect(view.current.info?.expiresAt).toBe(fetcher.calls[0]!.startedAt + HOUR);
+  });
+});
+
+describe('a request that never answers', () => {
+  it('still wakes consumers when the held token expires: an expired token is never shown', async () => {
+    const first = createTestToken({ lifetimeMs: 10 * MINUTE });
+    const fetcher = vi.fn<StreamTokenFetcher>().mockResolvedValueOnce(first).mockImplementation(() => new Promise(() => {}));
+    // Renewal starts 10 s before expiry and hangs; the fetcher's own 30 s timeout is far off.
+    const view = renderWithProvider({ fetcher, refreshLeadMs: 10 * SECOND });
+    await advance(10 * MINUTE - 10 * SECOND);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    await advance(10 * SECOND - 1);
+    expect(view.current.token).toBe(first);
+    await advance(1);
+    expect(view.current.token).toBeUndefined();
+    expect(view.current.status).toBe('pending');
+  });
+
+  it('counts as a timeout after 30 s, even when the fetcher ignores its signal, and is retried', async () => {
+    const fetcher = vi
+      .fn<StreamTokenFetcher>()
+      .mockImplementationOnce(() => new Promise(() => {}))
+      .mockImplementation(async () => createTestToken());
+    const view = renderWithProvider({ fetcher });
+    await advance(30 * SECOND);
+    expect(view.current.error?.code).toBe('timeout');
+    expect(view.current.isRefreshing).toBe(false);
+    await advance(2 * SECOND);
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    expect(view.current.status).toBe('success');
+  });
+});

@@ -27,7 +27,7 @@ const children: ReactNode = null;
 describe('StreamTokenFetcher', () => {
   it('takes a signal and an optional room, and answers a token or { token, expiresIn? }', () => {
     expectTypeOf<Parameters<StreamTokenFetcher>[0]>().toEqualTypeOf<{ signal: AbortSignal; room?: string }>();
-    expectTypeOf<StreamTokenFetcher>().returns.resolves.toEqualTypeOf<string | { token: string; expiresIn?: number }>();
+    expectTypeOf<StreamTokenFetcher>().returns.resolves.toEqualTypeOf<string | { token: string; expiresIn?: number; refreshIn?: number }>();
     const withExpiry: StreamTokenFetcher = async ({ signal, room }) => {
       expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
       expectTypeOf(room).toEqualTypeOf<string | undefined>();
@@ -64,6 +64,7 @@ describe('CasTokenProvider', () => {
         room="movie-night-42"
         queryClient={new QueryClient()}
         refreshLeadMs={30_000}
+        retryDelay={(failureCount, error) => (error.code === 'timeout' ? 1_000 : failureCount * 2_000)}
         onToken={(info) => expectTypeOf(info.expiresAt).toBeNumber()}
         onError={(error) => expectTypeOf(error.code).toEqualTypeOf<CasTokenErrorCode>()}
       >
@@ -83,6 +84,8 @@ describe('CasTokenProvider', () => {
     void (<CasTokenProvider fetcher={fetcher} refreshLeadMs="1m">{children}</CasTokenProvider>);
     // @ts-expect-error the room is a string
     void (<CasTokenProvider fetcher={fetcher} room={42}>{children}</CasTokenProvider>);
+    // @ts-expect-error retryDelay is ms or a function returning ms
+    void (<CasTokenProvider fetcher={fetcher} retryDelay="2s">{children}</CasTokenProvider>);
   });
 });
 
@@ -95,7 +98,13 @@ describe('useStreamToken', () => {
     expectTypeOf(state.status).toEqualTypeOf<'pending' | 'success' | 'error'>();
     expectTypeOf(state.error).toEqualTypeOf<CasTokenError | null>();
     expectTypeOf(state.isRefreshing).toBeBoolean();
-    expectTypeOf(state.refresh).toEqualTypeOf<() => Promise<string>>();
+    expectTypeOf(state.failureCount).toBeNumber();
+    expectTypeOf(state.retryAt).toEqualTypeOf<number | undefined>();
+    expectTypeOf(state.refresh()).toEqualTypeOf<Promise<string | undefined>>();
+    expectTypeOf(state.refresh({ throwOnError: false })).toEqualTypeOf<Promise<string | undefined>>();
+    expectTypeOf(state.refresh({ throwOnError: true })).toEqualTypeOf<Promise<string>>();
+    // @ts-expect-error throwOnError is a boolean
+    void state.refresh({ throwOnError: 'yes' });
 
     if (state.status === 'success') {
       expectTypeOf(state.token).toBeString();
@@ -180,6 +189,8 @@ describe('decodeStreamToken and StreamTokenInfo', () => {
     expectTypeOf(info.expiresAt).toBeNumber();
     expectTypeOf(info.refreshAt).toBeNumber();
     expectTypeOf(info.receivedAt).toBeNumber();
+    expectTypeOf(info.rotateAt).toEqualTypeOf<number | undefined>();
+    decodeStreamToken('a.b.c', Date.now(), { expiresIn: 60_000, refreshIn: 30_000, sentAt: Date.now() - 50 });
     // @ts-expect-error receivedAt is epoch ms, not a Date
     decodeStreamToken('a.b.c', new Date());
   });
@@ -195,6 +206,7 @@ describe('CasTokenError', () => {
     expectTypeOf(error.code).toEqualTypeOf<CasTokenErrorCode>();
     expectTypeOf(error.status).toEqualTypeOf<number | undefined>();
     expectTypeOf(error.retryAfterMs).toEqualTypeOf<number | undefined>();
+    expectTypeOf(error.proxyCode).toEqualTypeOf<string | undefined>();
 
     const describeCode = (code: CasTokenErrorCode): string => {
       switch (code) {

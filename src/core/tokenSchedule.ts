@@ -1,0 +1,96 @@
+import type { CasTokenError } from './CasTokenError.js';
+import { retryClass, retryDelayFor, UNUSABLE_ANSWER_ATTEMPTS, type RetryDelay } from './retryPolicy.js';
+
+/**
+ * The decisions of a room's token schedule, as pure functions of state and time: when to ask
+ * for a token, when to wake the consumers, how a failure or a wake-up changes what comes next.
+ * The scheduler shell owns the timers and listeners and only acts on these answers.
+ */
+
+/** A wake-up (focus, online, resume) retries a failure at once, but not twice within this. */
+export const WAKE_RETRY_GAP_MS = 1_000;
+
+/** The failures since the last token, and what follows from them. */
+export interface FailureState {
+  /** The last request's error. */
+  error: CasTokenError;
+  /** Failed requests in a row since the last success. */
+  count: number;
+  /** Of those, the unusable answers in a row (bad token, not JSON): retried a few times only. */
+  unusable: number;
+  /** When the last one failed. */
+  at: number;
+  /** When to try again; undefined when the error stands until a wake-up or `refresh()`. */
+  retryAt: number | undefined;
+}
+
+export interface RetryOptions {
+  retryDelay?: RetryDelay | undefined;
+  random?: () => number;
+}
+
+/** The state after a failed request at `now`. */
+export function recordFailure(
+  previous: FailureState | undefined,
+  error: CasTokenError,
+  now: number,
+  { retryDelay, random = Math.random }: RetryOptions = {},
+): FailureState {
+  const count = (previous?.count ?? 0) + 1;
+  const kind = retryClass(error);
+  const unusable = kind === 'bounded' ? (previous?.unusable ?? 0) + 1 : 0;
+  const retries = kind === 'always' || (kind === 'bounded' && unusable < UNUSABLE_ANSWER_ATTEMPTS);
+  return { error, count, unusable, at: now, retryAt: retries ? now + retryDelayFor(count, error, retryDelay, random) : undefined };
+}
+
+/**
+ * The state after the page wakes up (focus, back online, shown, resumed): whatever failed is
+ * tried again now, or a second after the last failure, even an error that stood (the user may
+ * have signed in elsewhere, the proxy may be fixed). A wrong setting stays wrong.
+ */
+export function recordWake(failure: FailureState | undefined, now: number): FailureState | undefined {
+  if (failure === undefined || failure.error.code === 'invalid-config') return failure;
+  const soonest = Math.max(now, failure.at + WAKE_RETRY_GAP_MS);
+  if (failure.retryAt !== undefined && failure.retryAt <= soonest) return failure;
+  return { ...failure, retryAt: soonest };
+}
+
+export interface ScheduleInput {
+  now: number;
+  /** Components reading the token. With none, nothing is fetched and nobody is woken. */
+  consumers: number;
+  /** A request is in flight. */
+  inFlight: boolean;
+  /** The token held, expired or not. */
+  held: { expiresAt: number; refreshAt: number } | undefined;
+  failure: Pick<FailureState, 'retryAt'> | undefined;
+}
+
+export interface ScheduleStep {
+  /** Ask for a token now. */
+  fetch: boolean;
+  /** When to look again (and tell consumers: the held token may have expired). `Infinity`: never. */
+  wakeAt: number;
+}
+
+const NEVER = Number.POSITIVE_INFINITY;
+
+/** When the next request is due: at the retry after a failure, at renewal, or now without a token. */
+export function dueAt({ now, held, failure }: Pick<ScheduleInput, 'now' | 'held' | 'failure'>): number {
+  if (failure !== undefined) return failure.retryAt ?? NEVER;
+  return held === undefined ? now : held.refreshAt;
+}
+
+/**
+ * What to do now. Consumers are woken when the held token expires whatever else is going on,
+ * a request in flight included, so an expired token is never shown.
+ */
+export function nextStep(input: ScheduleInput): ScheduleStep {
+  const { now, consumers, inFlight, held } = input;
+  if (consumers === 0) return { fetch: false, wakeAt: NEVER };
+  const expiryWake = held !== undefined && held.expiresAt > now ? held.expiresAt : NEVER;
+  if (inFlight) return { fetch: false, wakeAt: expiryWake };
+  const due = dueAt(input);
+  if (due <= now) return { fetch: true, wakeAt: expiryWake };
+  return { fetch: false, wakeAt: Math.min(due, expiryWake) };
+}
