@@ -39,6 +39,14 @@ export interface CasTokenProviderProps {
    * proxy says CAS refused its credentials (`error.proxyCode === 'cas-unauthorized'`)
    */
   retryDelay?: RetryDelay;
+  /**
+   * Share one token between the tabs of this origin and room: one tab at a time (the holder of a
+   * Web Lock) asks the proxy and publishes the token on a `BroadcastChannel`; the others adopt
+   * it, mirror its failures, and take over if it closes or freezes. Tokens never touch
+   * `localStorage`. Without Web Locks or BroadcastChannel each tab works on its own.
+   * @defaultValue true
+   */
+  crossTab?: boolean;
   children?: ReactNode;
 }
 
@@ -65,6 +73,7 @@ export function CasTokenProvider({
   onToken,
   onError,
   retryDelay,
+  crossTab = true,
   children,
 }: CasTokenProviderProps) {
   if (typeof fetcher !== 'function') {
@@ -90,8 +99,8 @@ export function CasTokenProvider({
 
   const scheduler = useMemo(
     // eslint-disable-next-line react-hooks/refs -- read when a request starts or a token arrives, never to render
-    () => createTokenScheduler({ queryClient, room, refreshLeadMs, getLatest: () => latest.current }),
-    [queryClient, room, refreshLeadMs],
+    () => createTokenScheduler({ queryClient, room, refreshLeadMs, crossTab, getLatest: () => latest.current }),
+    [queryClient, room, refreshLeadMs, crossTab],
   );
   useEffect(() => scheduler.start(), [scheduler]);
 

@@ -5,6 +5,7 @@ import type { RetryDelay } from './core/retryPolicy.js';
 import { setLongTimeout } from './core/setLongTimeout.js';
 import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
 import { nextStep, recordFailure, recordWake, type FailureState } from './core/tokenSchedule.js';
+import { createTabSync, type TabSync } from './createTabSync.js';
 import { buildStreamTokenQuery } from './streamTokenQueryOptions.js';
 
 /** What the provider hands over on every render: read at the moment it is needed. */
@@ -19,6 +20,8 @@ export interface TokenSchedulerOptions {
   queryClient: QueryClient;
   room: string | undefined;
   refreshLeadMs: number;
+  /** Share one token with the other tabs of this room (when the browser can). */
+  crossTab: boolean;
   /** The provider's current props, read when they are needed. */
   getLatest: () => LatestProps;
 }
@@ -45,17 +48,19 @@ const ignore = () => {};
  * listeners, reads the query's state, and aborts the request in flight when the last consumer
  * leaves. One per provider, whatever the number of consumers.
  */
-export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLatest }: TokenSchedulerOptions) {
+export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTab, getLatest }: TokenSchedulerOptions) {
   let inflight: AbortController | undefined;
-  const options = buildStreamTokenQuery(
-    { fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs },
-    () => {
+  const options = {
+    ...buildStreamTokenQuery({ fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs }, () => {
       // Our own signal, not react-query's: react-query would cancel and forget the request the
       // moment StrictMode unmounts its consumers for an instant, and then request again.
       inflight = new AbortController();
       return inflight.signal;
-    },
-  );
+    }),
+    // Every request is the schedule's decision, the first one included (react-query would fetch
+    // on mount by itself): with sibling tabs, the first token may come from one of them.
+    enabled: false,
+  };
   const queryHash = hashKey(options.queryKey);
   const listeners = new Set<() => void>();
   let cancelTimer: (() => void) | undefined;
@@ -65,6 +70,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
   let errorsSeen = 0;
   let failure: FailureState | undefined;
   let snapshot = NO_FAILURE;
+  // When this tab's last request started: the failure of a request older than the token held
+  // (one a sibling published meanwhile) is stale.
+  let fetchStartedAt = Number.POSITIVE_INFINITY;
+  let tabs: TabSync | undefined;
+  let settling: Promise<void> | undefined;
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -79,7 +89,10 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
   }
 
   /** A fetch now, or the one in flight. Never a second one at the same time. */
-  const fetchToken = () => queryClient.fetchQuery({ ...options, staleTime: 0 });
+  function fetchToken() {
+    if (findQuery()?.state.fetchStatus !== 'fetching') fetchStartedAt = Date.now();
+    return queryClient.fetchQuery({ ...options, staleTime: 0 });
+  }
 
   /**
    * Reads failures and successes from the query's own counters rather than from events:
@@ -92,7 +105,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     dataSeen = state.dataUpdateCount;
     errorsSeen = state.errorUpdateCount;
     const { error } = state;
-    if (newError && state.status === 'error' && isCasTokenError(error)) {
+    if (newError && state.status === 'error' && isCasTokenError(error) && !(state.dataUpdatedAt > fetchStartedAt)) {
       const previous = newData ? undefined : failure;
       setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay }));
     } else if (newData) {
@@ -109,9 +122,10 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     const step = nextStep({
       now: Date.now(),
       consumers: query.getObserversCount(),
-      inFlight: query.state.fetchStatus !== 'idle',
+      inFlight: query.state.fetchStatus !== 'idle' || tabs?.isAsking() === true,
       held: query.state.data,
       failure,
+      tabs: tabs?.input(),
     });
     if (step.wakeAt !== Number.POSITIVE_INFINITY) {
       cancelTimer = setLongTimeout(() => {
@@ -119,8 +133,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
         evaluate();
       }, step.wakeAt);
     }
-    // Last: starting a fetch re-enters evaluate() through the cache, which replaces the timer.
-    if (step.fetch) fetchToken().catch(ignore);
+    // Last: acting re-enters evaluate() (through the cache or the lock), which replaces the timer.
+    if (step.action === 'fetch') fetchToken().catch(ignore);
+    else if (step.action !== 'none') tabs?.act(step.action);
   }
 
   function abortIfAbandoned() {
@@ -132,13 +147,19 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
 
   function onCacheEvent(event: QueryCacheNotifyEvent) {
     if (event.query.queryHash !== queryHash) return;
+    // This tab's own request settled (not a token adopted from a sibling): tell the siblings.
+    let publish = false;
     if (event.type === 'updated') {
       const { action } = event;
       if (action.type === 'success') {
         const info = event.query.state.data as StreamTokenInfo | undefined;
-        if (info && !action.manual) getLatest().onToken?.(info);
+        if (info && !action.manual) {
+          getLatest().onToken?.(info);
+          publish = true;
+        }
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
         getLatest().onError?.(action.error);
+        publish = true;
       }
     } else if (event.type === 'observerRemoved' && event.query.getObserversCount() === 0) {
       // Wait out the same task: a consumer that comes straight back (StrictMode, a remount)
@@ -146,6 +167,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
       queueMicrotask(abortIfAbandoned);
     }
     evaluate();
+    if (publish) tabs?.publish();
   }
 
   function onWake(event: Event) {
@@ -153,6 +175,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     const query = findQuery();
     if (query) catchUp(query.state);
     setFailure(recordWake(failure, Date.now()));
+    tabs?.greet();
     notify();
     evaluate();
   }
@@ -173,12 +196,30 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
     start(): () => void {
       const unsubscribe = queryClient.getQueryCache().subscribe(onCacheEvent);
       const hasWindow = typeof window !== 'undefined';
+      if (crossTab && hasWindow) {
+        tabs = createTabSync(room, {
+          refreshLeadMs,
+          changed: evaluate,
+          held: () => findQuery()?.state.data,
+          failure: () => failure,
+          adoptToken(info) {
+            queryClient.setQueryData(options.queryKey, info);
+            getLatest().onToken?.(info);
+          },
+          adoptFailure(shared) {
+            setFailure(shared);
+            getLatest().onError?.(shared.error);
+          },
+        });
+      }
       if (hasWindow) {
         WINDOW_WAKE_EVENTS.forEach((type) => window.addEventListener(type, onWake));
         DOCUMENT_WAKE_EVENTS.forEach((type) => document.addEventListener(type, onWake));
       }
       stopListening = () => {
         unsubscribe();
+        tabs?.close();
+        tabs = undefined;
         if (hasWindow) {
           WINDOW_WAKE_EVENTS.forEach((type) => window.removeEventListener(type, onWake));
           DOCUMENT_WAKE_EVENTS.forEach((type) => document.removeEventListener(type, onWake));
@@ -224,14 +265,21 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, getLate
      * backoff, when the last one failed). For Suspense, where no consumer has mounted yet.
      */
     whenSettled(): Promise<void> {
-      return new Promise<void>((resolve) => {
+      // One wait for every render that suspends on it (React may render a suspended tree twice).
+      settling ??= new Promise<void>((resolve) => {
         const run = () => fetchToken().then(() => resolve(), () => resolve());
         const query = findQuery();
         if (query) catchUp(query.state);
-        const waitUntil = query?.state.fetchStatus === 'idle' ? failure?.retryAt : undefined;
+        const idle = query?.state.fetchStatus !== 'fetching';
+        // A failure with no retry planned is settled already: the boundary shows it.
+        if (idle && failure && failure.retryAt === undefined) return resolve();
+        const waitUntil = idle ? failure?.retryAt : undefined;
         if (waitUntil !== undefined && waitUntil > Date.now()) setLongTimeout(run, waitUntil);
         else run();
+      }).finally(() => {
+        settling = undefined;
       });
+      return settling;
     },
   };
 }

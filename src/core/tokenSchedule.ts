@@ -55,20 +55,41 @@ export function recordWake(failure: FailureState | undefined, now: number): Fail
   return { ...failure, retryAt: soonest };
 }
 
+/**
+ * Where this tab stands with the room's cross-tab lock (see `tabLink`): only the holder asks the
+ * proxy, after asking its siblings for a newer token; the others adopt what it publishes.
+ */
+export interface TabsInput {
+  lock: 'none' | 'waiting' | 'held';
+  /** While waiting: when a holder that never lets go (a frozen tab) has its lock taken. */
+  stealAt: number;
+  /** While holding: the siblings were asked for their token since the lock was granted. */
+  siblingsAsked: boolean;
+}
+
 export interface ScheduleInput {
   now: number;
   /** Components reading the token. With none, nothing is fetched and nobody is woken. */
   consumers: number;
-  /** A request is in flight. */
+  /** A request (or a question to the sibling tabs) is in flight. */
   inFlight: boolean;
   /** The token held, expired or not. */
   held: { expiresAt: number; refreshAt: number } | undefined;
   failure: Pick<FailureState, 'retryAt'> | undefined;
+  /** Cross-tab sharing; undefined when off or the browser lacks Web Locks or BroadcastChannel. */
+  tabs?: TabsInput | undefined;
 }
 
+/**
+ * - `fetch`: ask the proxy now;
+ * - `lock` / `steal`: ask for the room's cross-tab lock / take it from a holder that hangs;
+ * - `ask-siblings`: holding the lock, ask the other tabs for a newer token first;
+ * - `release`: let the lock go (or stop waiting for it): nothing is due any more.
+ */
+export type ScheduleAction = 'none' | 'fetch' | 'lock' | 'steal' | 'ask-siblings' | 'release';
+
 export interface ScheduleStep {
-  /** Ask for a token now. */
-  fetch: boolean;
+  action: ScheduleAction;
   /** When to look again (and tell consumers: the held token may have expired). `Infinity`: never. */
   wakeAt: number;
 }
@@ -82,15 +103,38 @@ export function dueAt({ now, held, failure }: Pick<ScheduleInput, 'now' | 'held'
 }
 
 /**
+ * When a tab waiting for the lock stops waiting for its holder: halfway from renewal to expiry,
+ * so the token is renewed before it expires even if the holder froze mid-request; without a
+ * token, once the holder's request should have timed out.
+ */
+export function stealAt(held: ScheduleInput['held'], now: number, requestTimeoutMs: number): number {
+  if (held === undefined || held.expiresAt <= now) return now + requestTimeoutMs;
+  const halfway = held.refreshAt + (held.expiresAt - held.refreshAt) / 2;
+  return Math.max(now + WAKE_RETRY_GAP_MS, Math.min(halfway, now + requestTimeoutMs));
+}
+
+/**
  * What to do now. Consumers are woken when the held token expires whatever else is going on,
  * a request in flight included, so an expired token is never shown.
  */
 export function nextStep(input: ScheduleInput): ScheduleStep {
-  const { now, consumers, inFlight, held } = input;
-  if (consumers === 0) return { fetch: false, wakeAt: NEVER };
+  const { now, consumers, inFlight, held, tabs } = input;
+  if (consumers === 0) {
+    const holdsOrWaits = tabs !== undefined && tabs.lock !== 'none' && !inFlight;
+    return { action: holdsOrWaits ? 'release' : 'none', wakeAt: NEVER };
+  }
   const expiryWake = held !== undefined && held.expiresAt > now ? held.expiresAt : NEVER;
-  if (inFlight) return { fetch: false, wakeAt: expiryWake };
+  if (inFlight) return { action: 'none', wakeAt: expiryWake };
   const due = dueAt(input);
-  if (due <= now) return { fetch: true, wakeAt: expiryWake };
-  return { fetch: false, wakeAt: Math.min(due, expiryWake) };
+  const wakeAt = Math.min(due, expiryWake);
+  if (tabs === undefined) return due <= now ? { action: 'fetch', wakeAt: expiryWake } : { action: 'none', wakeAt };
+  if (due > now) return { action: tabs.lock === 'none' ? 'none' : 'release', wakeAt };
+  switch (tabs.lock) {
+    case 'none':
+      return { action: 'lock', wakeAt: expiryWake };
+    case 'waiting':
+      return tabs.stealAt <= now ? { action: 'steal', wakeAt: expiryWake } : { action: 'none', wakeAt: Math.min(tabs.stealAt, expiryWake) };
+    case 'held':
+      return { action: tabs.siblingsAsked ? 'fetch' : 'ask-siblings', wakeAt: expiryWake };
+  }
 }

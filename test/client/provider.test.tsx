@@ -150,7 +150,7 @@ describe('refresh()', () => {
     const fetcher = createMockFetcher({ latencyMs: SECOND });
     const view = renderWithProvider({ fetcher });
     await advance(0);
-    expect(view.current.isRefreshing).toBe(true);
+    expect(fetcher.calls.map((call) => call.status)).toEqual(['pending']);
     const both = Promise.all([view.current.refresh(), view.current.refresh()]);
     await advance(SECOND);
     const [a, b] = await both;

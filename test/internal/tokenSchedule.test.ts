@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CasTokenError } from '../../src/core/CasTokenError';
 import { computeRefreshAt, MIN_RENEWAL_GAP_MS } from '../../src/core/refreshTiming';
 import { UNUSABLE_ANSWER_ATTEMPTS } from '../../src/core/retryPolicy';
-import { nextStep, recordFailure, recordWake, WAKE_RETRY_GAP_MS, type ScheduleInput } from '../../src/core/tokenSchedule';
+import { nextStep, recordFailure, recordWake, stealAt, WAKE_RETRY_GAP_MS, type ScheduleInput } from '../../src/core/tokenSchedule';
 
 const NEVER = Number.POSITIVE_INFINITY;
 const base: ScheduleInput = { now: 1_000, consumers: 1, inFlight: false, held: undefined, failure: undefined };
@@ -11,35 +11,35 @@ const fixedDelay = { retryDelay: 500 };
 
 describe('nextStep', () => {
   it('asks for a token at once when it holds none', () => {
-    expect(nextStep(base)).toEqual({ fetch: true, wakeAt: NEVER });
+    expect(nextStep(base)).toEqual({ action: 'fetch', wakeAt: NEVER });
   });
 
   it('does nothing, and wakes nobody, while no component reads the token', () => {
-    expect(nextStep({ ...base, consumers: 0 })).toEqual({ fetch: false, wakeAt: NEVER });
-    expect(nextStep({ ...base, consumers: 0, held, now: 9_000 })).toEqual({ fetch: false, wakeAt: NEVER });
+    expect(nextStep({ ...base, consumers: 0 })).toEqual({ action: 'none', wakeAt: NEVER });
+    expect(nextStep({ ...base, consumers: 0, held, now: 9_000 })).toEqual({ action: 'none', wakeAt: NEVER });
   });
 
   it('waits for renewal time, waking then', () => {
-    expect(nextStep({ ...base, held })).toEqual({ fetch: false, wakeAt: 8_000 });
-    expect(nextStep({ ...base, held, now: 8_000 })).toEqual({ fetch: true, wakeAt: 10_000 });
+    expect(nextStep({ ...base, held })).toEqual({ action: 'none', wakeAt: 8_000 });
+    expect(nextStep({ ...base, held, now: 8_000 })).toEqual({ action: 'fetch', wakeAt: 10_000 });
   });
 
   it('wakes consumers when the held token expires even while a request is in flight', () => {
-    expect(nextStep({ ...base, held, now: 8_500, inFlight: true })).toEqual({ fetch: false, wakeAt: 10_000 });
-    expect(nextStep({ ...base, held, now: 10_000, inFlight: true })).toEqual({ fetch: false, wakeAt: NEVER });
+    expect(nextStep({ ...base, held, now: 8_500, inFlight: true })).toEqual({ action: 'none', wakeAt: 10_000 });
+    expect(nextStep({ ...base, held, now: 10_000, inFlight: true })).toEqual({ action: 'none', wakeAt: NEVER });
   });
 
   it('retries at the failure’s retry time, and not before', () => {
-    expect(nextStep({ ...base, failure: { retryAt: 3_000 } })).toEqual({ fetch: false, wakeAt: 3_000 });
-    expect(nextStep({ ...base, now: 3_000, failure: { retryAt: 3_000 } })).toEqual({ fetch: true, wakeAt: NEVER });
+    expect(nextStep({ ...base, failure: { retryAt: 3_000 } })).toEqual({ action: 'none', wakeAt: 3_000 });
+    expect(nextStep({ ...base, now: 3_000, failure: { retryAt: 3_000 } })).toEqual({ action: 'fetch', wakeAt: NEVER });
   });
 
   it('keeps waking at expiry while a failed renewal waits for its retry', () => {
-    expect(nextStep({ ...base, held, now: 8_100, failure: { retryAt: 12_000 } })).toEqual({ fetch: false, wakeAt: 10_000 });
+    expect(nextStep({ ...base, held, now: 8_100, failure: { retryAt: 12_000 } })).toEqual({ action: 'none', wakeAt: 10_000 });
   });
 
   it('never asks again after a failure with no retry planned', () => {
-    expect(nextStep({ ...base, failure: { retryAt: undefined } })).toEqual({ fetch: false, wakeAt: NEVER });
+    expect(nextStep({ ...base, failure: { retryAt: undefined } })).toEqual({ action: 'none', wakeAt: NEVER });
   });
 });
 
@@ -113,5 +113,58 @@ describe('computeRefreshAt with the proxy’s rotation time', () => {
 
   it('renews a token without exp at the rotation time', () => {
     expect(computeRefreshAt(0, NEVER, 60_000, 3_600_000)).toBe(3_600_000);
+  });
+});
+
+describe('nextStep with sibling tabs', () => {
+  const tabs = (lock: 'none' | 'waiting' | 'held', rest: { stealAt?: number; siblingsAsked?: boolean } = {}) => ({
+    lock,
+    stealAt: rest.stealAt ?? NEVER,
+    siblingsAsked: rest.siblingsAsked ?? false,
+  });
+
+  it('asks for the lock when a token is due, instead of the proxy', () => {
+    expect(nextStep({ ...base, tabs: tabs('none') })).toEqual({ action: 'lock', wakeAt: NEVER });
+  });
+
+  it('holding the lock, asks the siblings first, then the proxy', () => {
+    expect(nextStep({ ...base, tabs: tabs('held') }).action).toBe('ask-siblings');
+    expect(nextStep({ ...base, tabs: tabs('held', { siblingsAsked: true }) }).action).toBe('fetch');
+  });
+
+  it('lets the lock go, or stops waiting, once nothing is due (a sibling’s token arrived)', () => {
+    expect(nextStep({ ...base, held, tabs: tabs('held', { siblingsAsked: true }) })).toEqual({ action: 'release', wakeAt: 8_000 });
+    expect(nextStep({ ...base, held, tabs: tabs('waiting', { stealAt: 9_000 }) })).toEqual({ action: 'release', wakeAt: 8_000 });
+  });
+
+  it('waits for the holder until the steal deadline, then takes the lock', () => {
+    const due = { ...base, held, now: 8_000 };
+    expect(nextStep({ ...due, tabs: tabs('waiting', { stealAt: 9_000 }) })).toEqual({ action: 'none', wakeAt: 9_000 });
+    expect(nextStep({ ...due, now: 9_000, tabs: tabs('waiting', { stealAt: 9_000 }) })).toEqual({ action: 'steal', wakeAt: 10_000 });
+  });
+
+  it('does nothing while its own request or question is in flight', () => {
+    expect(nextStep({ ...base, inFlight: true, tabs: tabs('held', { siblingsAsked: true }) }).action).toBe('none');
+  });
+
+  it('lets the lock go when the last consumer leaves', () => {
+    expect(nextStep({ ...base, consumers: 0, tabs: tabs('held') }).action).toBe('release');
+    expect(nextStep({ ...base, consumers: 0, tabs: tabs('none') }).action).toBe('none');
+  });
+});
+
+describe('stealAt', () => {
+  it('stops waiting for a lock holder halfway from renewal to expiry', () => {
+    expect(stealAt({ refreshAt: 30_000, expiresAt: 60_000 }, 30_000, 31_000)).toBe(45_000);
+  });
+
+  it('never later than a request could take, never sooner than a second from now', () => {
+    expect(stealAt({ refreshAt: 3_540_000, expiresAt: 3_600_000 }, 3_540_000, 31_000)).toBe(3_570_000);
+    expect(stealAt({ refreshAt: 0, expiresAt: 100_000_000 }, 0, 31_000)).toBe(31_000);
+    expect(stealAt({ refreshAt: 59_500, expiresAt: 60_000 }, 59_900, 31_000)).toBe(60_900);
+  });
+
+  it('without a token, waits as long as a request could take', () => {
+    expect(stealAt(undefined, 1_000, 31_000)).toBe(32_000);
   });
 });

@@ -1,0 +1,261 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { act, render } from '@testing-library/react';
+import { QueryClient } from '@tanstack/react-query';
+import { CasTokenProvider, useStreamToken, type StreamTokenFetcher, type StreamTokenState } from 'react-cas-token';
+import { createMockFetcher, type MockFetcher } from 'react-cas-token/testing';
+import { installFakeTabs, postedMessages } from '../support/fakeTabs';
+import { advance, HOUR, MINUTE, SECOND, useFakeClock } from './support';
+
+let tabs: ReturnType<typeof installFakeTabs>;
+
+beforeEach(() => {
+  useFakeClock();
+  tabs = installFakeTabs();
+});
+afterEach(() => {
+  tabs.uninstall();
+  vi.useRealTimers();
+});
+
+interface Tab {
+  readonly state: StreamTokenState;
+  /** How many requests this tab made to the proxy. */
+  readonly requests: number;
+  close(): void;
+  /** From now on this tab's requests never answer (a frozen tab holding the lock). */
+  freeze(): void;
+}
+
+/**
+ * Opens a "tab": a provider with a QueryClient of its own, as another page would have. Every
+ * tab asks the same mock proxy, so `proxy.calls` counts the requests of all of them.
+ */
+function openTab(proxy: MockFetcher, { room = 'lobby', crossTab }: { room?: string; crossTab?: boolean } = {}): Tab {
+  let latest: StreamTokenState | undefined;
+  let requests = 0;
+  let frozen = false;
+  const fetcher: StreamTokenFetcher = (context) => {
+    requests += 1;
+    return frozen ? new Promise(() => {}) : proxy(context);
+  };
+  function Consumer() {
+    latest = useStreamToken();
+    return null;
+  }
+  const view = render(
+    <CasTokenProvider fetcher={fetcher} room={room} queryClient={new QueryClient()} {...(crossTab === undefined ? {} : { crossTab })}>
+      <Consumer />
+    </CasTokenProvider>,
+  );
+  return {
+    get state() {
+      if (!latest) throw new Error('not rendered');
+      return latest;
+    },
+    get requests() {
+      return requests;
+    },
+    close: () => view.unmount(),
+    freeze: () => {
+      frozen = true;
+    },
+  };
+}
+
+const tokensOf = (open: Tab[]) => open.map((tab) => tab.state.token);
+
+describe('tabs of one room share one token', () => {
+  it('makes one request for three tabs opened together, and all three show its token', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(1);
+    expect(tokensOf(open)).toEqual(Array(3).fill(proxy.calls[0]!.token));
+  });
+
+  it('makes one request per token lifetime for all tabs, and they agree at every sample', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: 10 * MINUTE });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+    const disagreements: number[] = [];
+    for (let second = 1; second <= 50 * 60; second++) {
+      await advance(SECOND);
+      if (new Set(tokensOf(open)).size !== 1 || open.some((tab) => tab.state.token === undefined)) disagreements.push(second);
+    }
+
+    // Renewed at 9 minutes of each 10: 1 + floor(50 min / 9 min) requests in 50 minutes.
+    expect(proxy.calls).toHaveLength(1 + Math.floor((50 * MINUTE) / (9 * MINUTE)));
+    expect(disagreements).toEqual([]);
+  });
+
+  it('gives a tab opened later the token its siblings hold, without asking the proxy', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const first = openTab(proxy);
+    await advance(10 * MINUTE);
+
+    const late = openTab(proxy);
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(1);
+    expect(late.requests).toBe(0);
+    expect(late.state.token).toBe(first.state.token);
+    expect(late.state.info?.expiresAt).toBe(first.state.info?.expiresAt);
+  });
+
+  it('lets two tabs racing for the renewal make one request', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR, latencyMs: 300 });
+    const a = openTab(proxy);
+    const b = openTab(proxy);
+    await advance(SECOND);
+    expect(proxy.calls).toHaveLength(1);
+
+    // Both tabs hold the same token, so both are due at the same moment.
+    await advance(59 * MINUTE);
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(2);
+    expect(a.state.token).toBe(proxy.calls[1]!.token);
+    expect(b.state.token).toBe(proxy.calls[1]!.token);
+  });
+
+  it('leaves another room alone', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const lobby = [openTab(proxy), openTab(proxy)];
+    const other = openTab(proxy, { room: 'anime-club' });
+    await advance(SECOND);
+
+    expect(proxy.calls.map((call) => call.room).sort()).toEqual(['anime-club', 'lobby']);
+    expect(other.state.token).not.toBe(lobby[0]!.state.token);
+    expect(other.state.info?.claims.rid).toBe('anime-club');
+  });
+});
+
+describe('when the fetching tab goes away', () => {
+  it('hands over to another tab when the fetching tab closes mid-request, with no expired token shown', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: MINUTE, latencyMs: 2 * SECOND });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(2 * SECOND);
+    const fetching = open.find((tab) => tab.requests === 1)!;
+    const others = open.filter((tab) => tab !== fetching);
+
+    // Renewal at half-life (30 s); close the fetching tab while its request is in flight.
+    await advance(30 * SECOND);
+    expect(fetching.requests + others.reduce((n, tab) => n + tab.requests, 0)).toBe(2);
+    const renewer = open.find((tab) => tab.requests === 2) ?? fetching;
+    renewer.close();
+    const survivors = open.filter((tab) => tab !== renewer);
+    const expired: number[] = [];
+    for (let step = 0; step < 60; step++) {
+      await advance(500);
+      for (const tab of survivors) if (tab.state.info && tab.state.info.expiresAt <= Date.now()) expired.push(step);
+      if (survivors.some((tab) => tab.state.token === undefined)) expired.push(step);
+    }
+
+    expect(expired).toEqual([]);
+    expect(new Set(tokensOf(survivors)).size).toBe(1);
+    expect(survivors.reduce((n, tab) => n + tab.requests, 0)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('takes over from a tab that froze holding the lock, before the token expires', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: MINUTE });
+    const frozen = openTab(proxy);
+    await advance(SECOND);
+    const survivor = openTab(proxy);
+    await advance(SECOND);
+    expect(survivor.requests).toBe(0);
+    const { token, info } = frozen.state;
+    frozen.freeze();
+
+    // Both renew at 30 s; the first tab takes the lock and its request never answers. The other
+    // takes the lock from it halfway to expiry (45 s) and renews.
+    await advance(50 * SECOND);
+
+    expect(frozen.requests).toBe(2);
+    expect(survivor.requests).toBe(1);
+    expect(Date.now()).toBeLessThan(info!.expiresAt);
+    expect(survivor.state.token).toBe(proxy.calls[1]!.token);
+    expect(survivor.state.token).not.toBe(token);
+    expect(frozen.state.token).toBe(survivor.state.token);
+    expect(tabs.locks.grants.filter((grant) => grant.stolen && grant.name.endsWith('lobby'))).toHaveLength(1);
+
+    // The frozen request times out later: that stale failure changes nothing for anyone.
+    await advance(20 * SECOND);
+    expect(survivor.state.error).toBeNull();
+    expect(frozen.state.error).toBeNull();
+    expect(survivor.requests + frozen.requests).toBe(3);
+  });
+});
+
+describe('failures are mirrored', () => {
+  it('shows the fetching tab’s failure in every tab, and the recovery too, with one request per retry', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR, failures: { 1: 'network', 2: 'network' } });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(100);
+
+    expect(proxy.calls).toHaveLength(1);
+    expect(open.map((tab) => tab.state.error?.code)).toEqual(['network', 'network', 'network']);
+    expect(new Set(open.map((tab) => tab.state.retryAt)).size).toBe(1);
+
+    await advance(10 * SECOND);
+
+    expect(proxy.calls).toHaveLength(3);
+    expect(open.map((tab) => tab.state.status)).toEqual(['success', 'success', 'success']);
+    expect(new Set(tokensOf(open)).size).toBe(1);
+  });
+});
+
+describe('what is shared, and where it cannot be', () => {
+  it('sends tokens over the channel only, named with the package prefix and the room, never into storage', async () => {
+    const setItem = vi.spyOn(Storage.prototype, 'setItem');
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    openTab(proxy);
+    openTab(proxy);
+    await advance(SECOND);
+
+    expect(setItem).not.toHaveBeenCalled();
+    expect(postedMessages.length).toBeGreaterThan(0);
+    expect(new Set(postedMessages.map((message) => message.name))).toEqual(new Set(['react-cas-token:v1:room:lobby']));
+  });
+
+  it('ignores malformed messages on the channel', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const tab = openTab(proxy);
+    await advance(SECOND);
+    const intruder = new BroadcastChannel('react-cas-token:v1:room:lobby');
+    act(() => {
+      intruder.postMessage({ token: { token: 42 } });
+      intruder.postMessage({ token: { token: 'not-a-jwt', expiresAt: Date.now() + HOUR, receivedAt: Date.now() } });
+      intruder.postMessage({ failure: { error: { code: 'unauthorized', message: 'x' }, count: '1' } });
+      intruder.postMessage('hello');
+      intruder.postMessage(null);
+    });
+    await advance(SECOND);
+    intruder.close();
+
+    expect(tab.state.token).toBe(proxy.calls[0]!.token);
+    expect(tab.state.error).toBeNull();
+  });
+
+  it('works per tab with crossTab={false}', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const open = [openTab(proxy, { crossTab: false }), openTab(proxy, { crossTab: false })];
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(2);
+    expect(open[0]!.state.token).not.toBe(open[1]!.state.token);
+  });
+
+  it('falls back to per-tab quietly where Web Locks are missing', async () => {
+    tabs.uninstall();
+    const error = vi.spyOn(console, 'error');
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const open = [openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(2);
+    expect(open.every((tab) => tab.state.status === 'success')).toBe(true);
+    expect(error).not.toHaveBeenCalled();
+  });
+});
+
