@@ -1,4 +1,4 @@
-export { fetchCasToken, DEFAULT_CAS_TOKEN_PATH, DEFAULT_CAS_TIMEOUT_MS } from './fetchCasToken.js';
+export { fetchCasToken, DEFAULT_CAS_TOKEN_PATH, DEFAULT_CAS_TIMEOUT_MS, MAX_CAS_ANSWER_BYTES } from './fetchCasToken.js';
 export type { FetchCasTokenOptions } from './fetchCasToken.js';
 export { createCasTokenHandler, DEFAULT_SERVER_REFRESH_LEAD_MS } from './createCasTokenHandler.js';
 export type { CasTokenHandler, CasTokenHandlerOptions, CasTokenLogger } from './createCasTokenHandler.js';

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startMockCas, type MockCas, type MockCasOptions } from '../../example/server/mockCas';
 
 // Distinctive, so a test can grep every answer and log line for them.
@@ -41,4 +43,41 @@ export async function untilCasCalls(cas: MockCas, count: number): Promise<void> 
     if (turn > 10_000) throw new Error(`the mock CAS got ${cas.calls} requests, not ${count}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+export interface TestServer {
+  readonly url: string;
+  /** How many requests reached it. */
+  readonly calls: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A plain HTTP server on 127.0.0.1 answering with `listener`, for the CAS behaviours the mock CAS
+ * has no mode for (a huge body, a Retry-After, a given token).
+ */
+export async function startHttpServer(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    calls += 1;
+    listener(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get calls() {
+      return calls;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A JWT with the given claims (not signed for real: the proxy never verifies CAS's signature). */
+export function jwtWith(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ typ: 'JWT', alg: 'HS256' })}.${part(claims)}.c2lnbmF0dXJl`;
 }
