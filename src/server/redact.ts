@@ -28,13 +28,17 @@ export function redactError(error: unknown, secrets: readonly string[], depth = 
 }
 
 /**
- * One log line's worth of `error`: `Name: message`, secrets redacted, line breaks and other
- * control characters escaped (a message can carry user input: no forged log lines), cut to
- * 300 characters.
+ * `text` made safe for one log line: secrets redacted, line breaks and other control
+ * characters escaped (a message can carry user input: no forged log lines), cut to 300
+ * characters.
  */
-export function describeError(error: unknown, secrets: readonly string[]): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : `thrown value: ${String(error)}`;
+export function logSafe(text: string, secrets: readonly string[]): string {
   // eslint-disable-next-line no-control-regex
   const oneLine = scrub(text, secrets).replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
   return oneLine.length > MAX_LOG_MESSAGE ? `${oneLine.slice(0, MAX_LOG_MESSAGE)}…` : oneLine;
+}
+
+/** One log line's worth of `error`: `Name: message`, made safe by `logSafe`. */
+export function describeError(error: unknown, secrets: readonly string[]): string {
+  return logSafe(error instanceof Error ? `${error.name}: ${error.message}` : `thrown value: ${String(error)}`, secrets);
 }
