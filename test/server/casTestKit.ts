@@ -153,6 +153,11 @@ export async function until(condition: () => boolean, what = 'the condition'): P
   }
 }
 
+/** Lets `count` real event-loop turns pass (sockets make progress), moving no fake clock. */
+export async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Tracks whether a promise has settled, to check a request is still waiting (or not). */
 export function track<T>(promise: Promise<T>) {
   const state = { settled: false, promise };
