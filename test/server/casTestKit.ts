@@ -10,7 +10,7 @@ export function startCas(options: MockCasOptions = {}): Promise<MockCas> {
   return startMockCas({ apiKey: API_KEY, apiSecret: API_SECRET, ...options });
 }
 
-export function credentials(cas: MockCas) {
+export function credentials(cas: Pick<MockCas, 'url'>) {
   return { casUrl: cas.url, apiKey: API_KEY, apiSecret: API_SECRET };
 }
 
