@@ -117,7 +117,7 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     if (await storeCall(() => store.deleteIfEqual(key, value), deadline)) {
       logger.warn(
         stored.kind === 'stale'
-          ? "[react-cas-token] Replaced a room's token that the store still held past its rotation time on this server's clock: are the servers' clocks apart, or does the store ignore ttlMs?"
+          ? "[react-cas-token] Replaced a room's token or lock that the store still held past its time on this server's clock: are the servers' clocks apart, or does the store ignore ttlMs?"
           : "[react-cas-token] Replaced a room's entry in the token store that this handler cannot read (another program or version wrote it?).",
       );
     }
@@ -220,7 +220,7 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
           const { status, code, message } = failed.failure;
           throw new ProxyFailure(status, code, message, failed.leftMs);
         }
-        const lock = encodeLock(globalThis.crypto.randomUUID());
+        const lock = encodeLock(globalThis.crypto.randomUUID(), Date.now() + budgetMs);
         if (await storeCall(() => store.setIfAbsent(key, lock, budgetMs), deadline)) {
           return await fetchAsHolder(room, key, lock, deadline);
         }

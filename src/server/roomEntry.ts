@@ -76,9 +76,13 @@ export function encodeEntry(entry: RoomEntry): string {
   return JSON.stringify({ token: entry.token, expiresAt, rotateAt: entry.rotateAt });
 }
 
-/** The value a server writes while it fetches the room's token: its own id, to release it. */
-export function encodeLock(owner: string): string {
-  return JSON.stringify({ lock: owner });
+/**
+ * The value a server writes while it fetches the room's token: its own id, to release it, and
+ * when the lock runs out, so that a lock a store kept too long (one ignoring `ttlMs`) is
+ * replaced rather than block the room for ever.
+ */
+export function encodeLock(owner: string, until: number): string {
+  return JSON.stringify({ lock: owner, until });
 }
 
 /** What the store holds for a room, as this server reads it now. */
@@ -86,7 +90,7 @@ export type Stored =
   | { kind: 'none' }
   | { kind: 'lock' }
   | { kind: 'entry'; entry: RoomEntry }
-  /** Past its rotation, or expired, on this server's clock. */
+  /** An entry past its rotation, or expired, or a lock past its time, on this server's clock. */
   | { kind: 'stale' }
   | { kind: 'unreadable' };
 
@@ -109,8 +113,10 @@ export function readStored(raw: unknown, now: number): Stored {
   if (raw === null || raw === undefined) return { kind: 'none' };
   const value = parse(raw);
   if (typeof value !== 'object' || value === null) return { kind: 'unreadable' };
-  const { token, expiresAt, rotateAt, lock } = value as Record<string, unknown>;
-  if (typeof lock === 'string' && token === undefined) return { kind: 'lock' };
+  const { token, expiresAt, rotateAt, lock, until } = value as Record<string, unknown>;
+  if (typeof lock === 'string' && token === undefined) {
+    return typeof until === 'number' && until <= now ? { kind: 'stale' } : { kind: 'lock' };
+  }
   if (typeof token !== 'string' || token.length > MAX_CAS_ANSWER_BYTES) return { kind: 'unreadable' };
   if (typeof rotateAt !== 'number' || !Number.isFinite(rotateAt)) return { kind: 'unreadable' };
   let expiry: number;

@@ -270,6 +270,15 @@ describe('entries the handler cannot use', () => {
     expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("are the servers' clocks apart") }]);
   });
 
+  it('replaces a lock a store kept past its time (a store that ignores ttlMs), rather than block the room for ever', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const deadLock = JSON.stringify({ lock: 'a-server-that-died', until: NOW - 1 });
+    const token = await handlerFor({ store: storeHolding(deadLock) })(tokenRequest('room-1')).then(tokenOf);
+    expect(token).toMatch(/^ey/);
+    expect(cas.calls).toBe(1);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('past its time') }]);
+  });
+
   it('adopts an entry a store hands back already parsed (as Upstash\'s client does), without replacing it', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const token = jwtWith({ exp: NOW / 1000 + 3_600 });
