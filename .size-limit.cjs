@@ -23,7 +23,9 @@ module.exports = [
     path: 'dist/server.js',
     ignore: peers,
     gzip: true,
-    limit: '4.7 kB',
+    // Runs on a server: bounded waits, the store protocol and messages a person can act on
+    // outweigh bytes here. Still a guard against regressions.
+    limit: '8.8 kB',
   },
   {
     name: 'react-cas-token/testing',

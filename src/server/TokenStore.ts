@@ -4,7 +4,9 @@
  * `GET key`, `setIfAbsent` is `SET key value NX PX ttlMs`, and `deleteIfEqual` is a
  * compare-and-delete script (`if GET key == value then DEL key`).
  *
- * Values are opaque strings written by the handler; keys are room names.
+ * Keys and values are opaque strings chosen by the handler (one key per room); a shared store
+ * may add a prefix of its own. Every call is bounded by the handler's `storeTimeoutMs`: a store
+ * that does not answer in time makes the request answer 503 `store-unavailable`.
  *
  * @example
  * ```ts
@@ -12,13 +14,13 @@
  *
  * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
  * const store: TokenStore = {
- *   get: (room) => redis.get(`cas-token:${room}`),
- *   setIfAbsent: async (room, value, ttlMs) =>
- *     (await redis.set(`cas-token:${room}`, value, { NX: true, PX: ttlMs })) === 'OK',
- *   deleteIfEqual: async (room, value) =>
+ *   get: (key) => redis.get(`cas-token:${key}`),
+ *   setIfAbsent: async (key, value, ttlMs) =>
+ *     (await redis.set(`cas-token:${key}`, value, { NX: true, PX: ttlMs })) === 'OK',
+ *   deleteIfEqual: async (key, value) =>
  *     (await redis.eval(
  *       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
- *       { keys: [`cas-token:${room}`], arguments: [value] },
+ *       { keys: [`cas-token:${key}`], arguments: [value] },
  *     )) === 1,
  * };
  * ```
@@ -29,6 +31,7 @@ export interface TokenStore {
   /**
    * Stores `value` for `ttlMs` ms unless `key` already holds an unexpired value.
    * Resolves true when this call stored it, false when another value was there first.
+   * A store with no room for another key throws (or rejects with) a `TokenStoreFullError`.
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> | boolean;
   /**
@@ -36,4 +39,30 @@ export interface TokenStore {
    * deletes what another one wrote since. Resolves true when it removed it.
    */
   deleteIfEqual(key: string, value: string): Promise<boolean> | boolean;
+}
+
+/**
+ * Thrown by a bounded store's `setIfAbsent` when it has no room for another key. The handler
+ * answers 503 `too-many-rooms` with a `Retry-After` of `retryAfterMs`, and calls no CAS: a
+ * full store refuses new rooms rather than push out a room in use.
+ *
+ * @example
+ * ```ts
+ * if (full) throw new TokenStoreFullError('Redis is out of memory.', 60_000);
+ * ```
+ */
+export class TokenStoreFullError extends Error {
+  override readonly name = 'TokenStoreFullError';
+  /** When a place may be free again, in ms, if the store knows. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, retryAfterMs?: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** True for a `TokenStoreFullError`, also one thrown by another copy of this package. */
+export function isTokenStoreFullError(value: unknown): value is TokenStoreFullError {
+  return value instanceof Error && value.name === 'TokenStoreFullError';
 }

@@ -23,8 +23,28 @@ function invalidConfig(message: string): CasTokenError {
 }
 
 /**
+ * The key and secret travel as header values: a line break, NUL or a character beyond Latin-1
+ * makes `fetch` throw an error that quotes the value, and whitespace at either end is silently
+ * dropped, so CAS would see another value. The message names the setting, never the value.
+ */
+function checkHeaderValue(setting: (typeof SETTINGS)[number], value: string): void {
+  const name = `The ${setting.what} (\`${setting.name}\`, ${setting.env})`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000\r\n]|[^\u0000-\u00ff]/.test(value)) {
+    throw invalidConfig(
+      `${name} holds a character an HTTP header cannot carry (a line break, NUL, or one beyond Latin-1): check it for a pasted line break or a stray character.`,
+    );
+  }
+  if (value !== value.trim()) {
+    throw invalidConfig(`${name} starts or ends with whitespace, which HTTP would drop: remove it.`);
+  }
+}
+
+/**
  * Checks the CAS settings and returns CAS's URL. Throws `invalid-config` with a message that
- * names the setting, and never quotes the key or the secret.
+ * names the setting, and never quotes the key or the secret: a missing setting, a key or
+ * secret that is not a valid header value, a URL that is not https (except on localhost), or
+ * one holding credentials, a query or a fragment.
  */
 export function checkCasConfig(config: Partial<CasCredentials>): URL {
   for (const setting of SETTINGS) {
@@ -33,6 +53,7 @@ export function checkCasConfig(config: Partial<CasCredentials>): URL {
       throw invalidConfig(`The ${setting.what} is missing: pass \`${setting.name}\` or set ${setting.env}.`);
     }
   }
+  for (const setting of SETTINGS.slice(1)) checkHeaderValue(setting, config[setting.name] as string);
   let url: URL;
   try {
     url = new URL(config.casUrl as string);
@@ -43,6 +64,11 @@ export function checkCasConfig(config: Partial<CasCredentials>): URL {
   if (url.username || url.password) {
     throw invalidConfig('The CAS URL (`casUrl`, CAS_URL) must not hold credentials: pass `apiKey` and `apiSecret`.');
   }
+  if (url.href.includes('?') || url.href.includes('#')) {
+    throw invalidConfig(
+      'The CAS URL (`casUrl`, CAS_URL) must not hold a query (?…) or a fragment (#…): give the base URL, e.g. https://cas.example.com, and the token path as `path`.',
+    );
+  }
   const local = LOCAL_HOSTS.has(url.hostname);
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw invalidConfig(
@@ -52,11 +78,27 @@ export function checkCasConfig(config: Partial<CasCredentials>): URL {
   return url;
 }
 
-/** A number of ms (above 0 when `positive`, else 0 or more), or `fallback` when not given. */
+/** The longest delay `setTimeout` takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A number of ms (above 0 when `positive`, else 0 or more), or `fallback` when not given. A
+ * positive one is a timeout, so it must also fit `setTimeout` (under 24.8 days).
+ */
 export function checkDuration(name: string, value: number | undefined, fallback: number, positive: boolean): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw invalidConfig(`\`${name}\` must be a finite number of ms${positive ? ' above 0' : ', 0 or more'}; got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && (value === 0 || value > MAX_TIMER_MS))) {
+    const range = positive ? ` above 0 and at most ${MAX_TIMER_MS}` : ', 0 or more';
+    throw invalidConfig(`\`${name}\` must be a finite number of ms${range}; got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** A whole number above 0, or `fallback` when not given. */
+export function checkCount(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidConfig(`\`${name}\` must be a whole number above 0; got ${String(value)}.`);
   }
   return value;
 }

@@ -1,37 +1,55 @@
-import { CasTokenError, isCasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
-import { readClaims, readExpiry } from '../core/decodeStreamToken.js';
-import { computeRefreshAt } from '../core/refreshTiming.js';
-import { checkCasConfig, checkDuration, type CasCredentials } from './casConfig.js';
+import { bounded } from './bounded.js';
+import { checkCasConfig, checkCount, checkDuration, type CasCredentials } from './casConfig.js';
 import { createMemoryTokenStore } from './createMemoryTokenStore.js';
+import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
 import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken.js';
+import { isControlFlowError } from './isControlFlowError.js';
+import { ProxyFailure } from './ProxyFailure.js';
+import { describeError } from './redact.js';
+import type { RoomEntry } from './roomEntry.js';
 import type { TokenStore } from './TokenStore.js';
+
+export type { CasTokenLogger } from './createRoomTokens.js';
 
 /** How long before a token's expiry the handler stops handing it out, unless the token is short. */
 export const DEFAULT_SERVER_REFRESH_LEAD_MS = 300_000;
-/** How long a token that carries no `exp` is handed out. */
-const NO_EXPIRY_REUSE_MS = 3_600_000;
+/** How long one store call may take before the request answers 503 `store-unavailable`. */
+export const DEFAULT_STORE_TIMEOUT_MS = 1_000;
+/** How long `room` and `authorize` together may take before the request answers 503. */
+export const DEFAULT_AUTHORIZE_TIMEOUT_MS = 5_000;
+/** How long a failed CAS call is remembered for its room when CAS gives no `Retry-After`. */
+export const DEFAULT_FAILURE_CACHE_MS = 5_000;
+/** How many CAS calls one process makes at once. */
+export const DEFAULT_MAX_CONCURRENT_CAS_CALLS = 16;
 /** The rooms the default `room` option accepts: 1 to 128 letters, digits, `_`, `-`, `.`, `:` or `~`. */
 const ROOM_PATTERN = /^[A-Za-z0-9_.:~-]{1,128}$/;
-
-/** Where the handler writes what went wrong on the server side. `console` fits. */
-export interface CasTokenLogger {
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** The longest room a custom `room` option may give. */
+const MAX_ROOM_LENGTH = 512;
 
 /** A standard Fetch-API handler: Next.js route handlers, Hono, Workers, Deno, Bun take it as is. */
 export type CasTokenHandler = (request: Request) => Promise<Response>;
 
+/** What `authorize` is told besides the request. */
+export interface CasTokenAuthorizeContext {
+  /** The room the handler will serve this request, as `room` settled it. */
+  room: string;
+}
+
 export interface CasTokenHandlerOptions extends CasCredentials {
   /**
-   * Decides whether this request may have a token, e.g. by checking the app's session. Runs
-   * before anything else; false answers 401 and CAS is not called. Without it anyone who can
-   * reach the endpoint gets a token for any room (the handler warns once when created).
+   * Decides whether this request may have a token for `room`: check the app's session, whether
+   * this user may join this room, and rate limits. Only `true` grants; anything else answers 401
+   * without calling CAS. A `Response` (e.g. a 429 with `Retry-After`) is answered as it is.
+   * Without it anyone who can reach the endpoint gets a token for any room (the handler warns
+   * once when created).
    */
-  authorize?: (request: Request) => boolean | Promise<boolean>;
+  authorize?: (
+    request: Request,
+    context: CasTokenAuthorizeContext,
+  ) => boolean | Response | Promise<boolean | Response>;
   /**
-   * The room (CAS session) a request is for; null answers 400. What it returns is used as is.
-   * @defaultValue the `room` query parameter, 1-128 of `A-Z a-z 0-9 _ - . : ~`
+   * The room (CAS session) a request is for; null answers 400. Used as is, up to 512 characters.
+   * @defaultValue the `room` query parameter, named once, 1-128 of `A-Z a-z 0-9 _ - . : ~`
    */
   room?: (request: Request) => string | null | Promise<string | null>;
   /**
@@ -41,13 +59,29 @@ export interface CasTokenHandlerOptions extends CasCredentials {
    */
   store?: TokenStore;
   /**
-   * A room's token is handed out until this long before it expires; then the next request gets
-   * a new one. Never less than half of a token's life, so short tokens are still reused.
+   * A room's token is handed out until this long before it expires (its rotation; answers say
+   * when, as `refreshIn`); then the next request gets a new one. Never less than half of a
+   * token's life, so short tokens are still reused.
    * @defaultValue 300_000
    */
   refreshLeadMs?: number;
   /** How long a CAS call may take before the request answers 504. @defaultValue 10_000 */
   timeoutMs?: number;
+  /** How long each store call may take before the request answers 503. @defaultValue 1_000 */
+  storeTimeoutMs?: number;
+  /** How long `room` and `authorize` together may take before the request answers 503. @defaultValue 5_000 */
+  authorizeTimeoutMs?: number;
+  /**
+   * How long a failed CAS call is remembered for its room: requests meanwhile get the same
+   * answer and its `Retry-After` without calling CAS. CAS's own `Retry-After` wins (up to
+   * 10 minutes). 0 remembers only what CAS asks for. @defaultValue 5_000
+   */
+  failureCacheMs?: number;
+  /**
+   * The most CAS calls this process makes at once; further rooms wait in line (up to 64 per
+   * call) while there is time, else answer 503 `cas-busy`. @defaultValue 16
+   */
+  maxConcurrentCasCalls?: number;
   /** CAS's token path. @defaultValue '/stream/token/v2/' */
   path?: string;
   /** @defaultValue globalThis.fetch */
@@ -56,22 +90,6 @@ export interface CasTokenHandlerOptions extends CasCredentials {
   logger?: CasTokenLogger;
 }
 
-interface Entry {
-  token: string;
-  /** Epoch ms; Infinity for a token without `exp`. JSON writes Infinity as null. */
-  expiresAt: number;
-}
-
-const PUBLIC_MESSAGES: Record<CasTokenErrorCode, string> = {
-  unauthorized: "The token service refused this server's credentials.",
-  http: 'The token service answered with an error.',
-  network: 'The token service could not be reached.',
-  timeout: 'The token service did not answer in time.',
-  'invalid-response': 'The token service gave an answer that is not a token.',
-  'invalid-token': 'The token service gave a token that cannot be used.',
-  'invalid-config': 'The token proxy is not configured correctly.',
-};
-
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -79,46 +97,54 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-function fail(status: number, error: string, message: string, headers?: Record<string, string>): Response {
-  return json(status, { error, message }, headers);
-}
-
-function encode(entry: Entry): string {
-  return JSON.stringify({ token: entry.token, expiresAt: Number.isFinite(entry.expiresAt) ? entry.expiresAt : null });
-}
-
-function decode(value: string | null | undefined): Entry | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const parsed = JSON.parse(value) as { token?: unknown; expiresAt?: unknown };
-    if (typeof parsed.token !== 'string') return undefined;
-    if (parsed.expiresAt === null) return { token: parsed.token, expiresAt: Number.POSITIVE_INFINITY };
-    if (typeof parsed.expiresAt !== 'number') return undefined;
-    return { token: parsed.token, expiresAt: parsed.expiresAt };
-  } catch {
-    return undefined;
+function failureAnswer(failure: ProxyFailure): Response {
+  const headers: Record<string, string> = {};
+  if (failure.status >= 500 && failure.status !== 500) {
+    headers['Retry-After'] = String(Math.max(1, Math.ceil((failure.retryAfterMs ?? 1_000) / 1000)));
   }
+  return json(failure.status, { error: failure.code, message: failure.message }, headers);
+}
+
+function tokenAnswer(entry: RoomEntry): Response {
+  const now = Date.now();
+  const body: { token: string; expiresIn?: number; refreshIn: number } = { token: entry.token, refreshIn: 0 };
+  if (Number.isFinite(entry.expiresAt)) body.expiresIn = Math.max(0, Math.floor(entry.expiresAt - now));
+  body.refreshIn = Math.max(0, Math.floor(entry.rotateAt - now));
+  return json(200, body);
+}
+
+/** An app's own answer from `authorize`, kept out of shared caches unless it says otherwise. */
+function appAnswer(response: Response): Response {
+  if (response.headers.has('cache-control')) return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cache-Control', 'no-store');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+function withoutBody(response: Response): Response {
+  return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 function defaultRoom(request: Request): string | null {
-  const room = new URL(request.url).searchParams.get('room');
-  return room !== null && ROOM_PATTERN.test(room) ? room : null;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const rooms = new URL(request.url).searchParams.getAll('room');
+  if (rooms.length > 1) throw new ProxyFailure(400, 'invalid-room', 'Name the room once: this request names `room` more than once.');
+  const room = rooms[0];
+  return room !== undefined && ROOM_PATTERN.test(room) ? room : null;
 }
 
 /**
  * Makes the endpoint the browser asks for a CAS token: a Fetch-API handler that keeps the API
- * secret on the server and answers `GET ?room=<room>` with
- * `{ "token": "<jwt>", "expiresIn": <ms left> }` (`Cache-Control: no-store`).
+ * secret on the server and answers `GET ?room=<room>` (and `HEAD`) with
+ * `{ "token": "<jwt>", "expiresIn": <ms left>, "refreshIn": <ms until the room's token rotates> }`
+ * (`Cache-Control: no-store`).
  *
- * Everyone asking for a room while its token is fresh gets that same token (a CAS token is one
- * session), and concurrent requests for a room make one CAS call between them. Errors answer
- * `{ "error", "message" }`: 405 for other methods, 401 when `authorize` says no, 400 for a
- * missing or bad room, 502 when CAS fails (`cas-unauthorized` when it refuses the key), 504
- * when it times out. The settings are checked at once: a missing one throws `invalid-config`.
+ * Everyone asking for a room before its token rotates gets that same token (a CAS token is one
+ * session), across every process sharing `store`, and concurrent requests make one CAS call.
+ * Every wait is bounded (`room` + `authorize`, each store call, the CAS call, the room's whole
+ * operation), and failures answer `{ "error", "message" }` with a stable `error` code;
+ * 502/503/504 carry `Retry-After`. The settings are checked at once: a bad one throws
+ * `invalid-config`, naming it. Errors a framework throws for control flow (Next.js's
+ * `redirect()`, `notFound()`: anything with a `digest`) pass through untouched.
  *
  * @example
  * ```ts
@@ -129,7 +155,10 @@ function describe(error: unknown): string {
  *   casUrl: process.env.CAS_URL!,
  *   apiKey: process.env.CAS_API_KEY!,
  *   apiSecret: process.env.CAS_API_SECRET!,
- *   authorize: async (request) => Boolean(await getSession(request)),
+ *   authorize: async (request, { room }) => {
+ *     const user = await getSession(request);
+ *     return user !== null && (await mayJoin(user, room));
+ *   },
  * });
  * ```
  */
@@ -137,13 +166,25 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   checkCasConfig(options);
   const refreshLeadMs = checkDuration('refreshLeadMs', options.refreshLeadMs, DEFAULT_SERVER_REFRESH_LEAD_MS, false);
   const timeoutMs = checkDuration('timeoutMs', options.timeoutMs, DEFAULT_CAS_TIMEOUT_MS, true);
+  const storeTimeoutMs = checkDuration('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, true);
+  const authorizeTimeoutMs = checkDuration('authorizeTimeoutMs', options.authorizeTimeoutMs, DEFAULT_AUTHORIZE_TIMEOUT_MS, true);
+  const failureCacheMs = checkDuration('failureCacheMs', options.failureCacheMs, DEFAULT_FAILURE_CACHE_MS, false);
+  const maxConcurrentCasCalls = checkCount('maxConcurrentCasCalls', options.maxConcurrentCasCalls, DEFAULT_MAX_CONCURRENT_CAS_CALLS);
   const { authorize, casUrl, apiKey, apiSecret, path } = options;
   const pickRoom = options.room ?? defaultRoom;
-  const store = options.store ?? createMemoryTokenStore();
   const logger = options.logger ?? console;
-  const doFetch = options.fetch;
-  // One CAS call at a time per room in this process; the store settles races between processes.
-  const flights = new Map<string, Promise<Entry>>();
+  const secrets = [apiKey, apiSecret];
+  const entryFor = createRoomTokens({
+    store: options.store ?? createMemoryTokenStore(),
+    fetchToken: (callTimeoutMs) => fetchCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
+    refreshLeadMs,
+    casTimeoutMs: timeoutMs,
+    storeTimeoutMs,
+    failureCacheMs,
+    maxConcurrentCasCalls,
+    logger,
+    secrets,
+  });
 
   if (authorize === undefined) {
     logger.warn(
@@ -151,62 +192,48 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
     );
   }
 
-  async function fetchEntry(room: string): Promise<Entry> {
-    const stored = decode(await store.get(room));
-    if (stored !== undefined && stored.expiresAt > Date.now()) return stored;
-    // Not the request's signal: the call is shared by every request for the room.
-    const token = await fetchCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs, fetch: doFetch });
-    const receivedAt = Date.now();
-    const { expiresAt } = readExpiry(readClaims(token), receivedAt);
-    const refreshAt = computeRefreshAt(receivedAt, expiresAt, refreshLeadMs);
-    const ttlMs = Number.isFinite(refreshAt) ? Math.max(1, Math.floor(refreshAt - receivedAt)) : NO_EXPIRY_REUSE_MS;
-    const entry = { token, expiresAt };
-    if (await store.setIfAbsent(room, encode(entry), ttlMs)) return entry;
-    // Another process stored a token for this room first: everyone joins that session.
-    return decode(await store.get(room)) ?? entry;
+  /** Runs the app's own `room` or `authorize`, within what is left of authorizeTimeoutMs. */
+  function appCall<T>(name: 'room' | 'authorize', call: () => T | PromiseLike<T>, deadline: number): Promise<T> {
+    return bounded(call, deadline - Date.now(), () => {
+      logger.warn(`[react-cas-token] \`${name}\` did not settle within authorizeTimeoutMs (${authorizeTimeoutMs} ms); answering 503.`);
+      return new ProxyFailure(503, 'authorize-timeout', 'The access check did not finish in time; try again in a moment.', 1_000);
+    }).catch((error: unknown) => {
+      if (error instanceof ProxyFailure || isControlFlowError(error)) throw error;
+      logger.error(`[react-cas-token] \`${name}\` threw: ${describeError(error, secrets)}`);
+      throw new ProxyFailure(500, 'internal', 'The token proxy failed.');
+    });
   }
 
-  function entryFor(room: string): Promise<Entry> {
-    let flight = flights.get(room);
-    if (flight === undefined) {
-      flight = fetchEntry(room).finally(() => flights.delete(room));
-      flights.set(room, flight);
+  async function respond(request: Request): Promise<Response> {
+    const deadline = Date.now() + authorizeTimeoutMs;
+    const room = await appCall('room', () => pickRoom(request), deadline);
+    if (typeof room !== 'string' || room === '' || room.length > MAX_ROOM_LENGTH) {
+      const hint = options.room === undefined ? ': ?room= with 1-128 letters, digits, _ - . : ~' : '.';
+      return failureAnswer(new ProxyFailure(400, 'invalid-room', `Say which room the token is for${hint}`));
     }
-    return flight;
-  }
-
-  function casFailure(error: CasTokenError): Response {
-    if (error.code === 'unauthorized') {
-      logger.error(`[react-cas-token] ${error.message} Every token request fails until the key or secret is fixed.`);
-    } else if (error.code === 'network' || error.code === 'timeout' || error.code === 'http') {
-      logger.warn(`[react-cas-token] ${error.message}`);
-    } else {
-      logger.error(`[react-cas-token] ${error.message}`);
+    if (authorize !== undefined) {
+      const verdict = await appCall('authorize', () => authorize(request, { room }), deadline);
+      if (verdict instanceof Response) return appAnswer(verdict);
+      if (verdict !== true) return failureAnswer(new ProxyFailure(401, 'unauthorized', 'This request may not have a token.'));
     }
-    return fail(error.code === 'timeout' ? 504 : 502, `cas-${error.code}`, PUBLIC_MESSAGES[error.code]);
+    return tokenAnswer(await entryFor(room));
   }
 
   return async function casTokenHandler(request: Request): Promise<Response> {
-    if (request.method !== 'GET') {
-      return fail(405, 'method-not-allowed', 'Ask for a token with GET.', { Allow: 'GET' });
+    const { method } = request;
+    if (method !== 'GET' && method !== 'HEAD') {
+      return json(405, { error: 'method-not-allowed', message: 'Ask for a token with GET.' }, { Allow: 'GET, HEAD' });
     }
+    let response: Response;
     try {
-      if (authorize !== undefined && !(await authorize(request))) {
-        return fail(401, 'unauthorized', 'This request may not have a token.');
-      }
-      const room = await pickRoom(request);
-      if (typeof room !== 'string' || room === '') {
-        const hint = options.room === undefined ? ': ?room= with 1-128 letters, digits, _ - . : ~' : '.';
-        return fail(400, 'invalid-room', `Say which room the token is for${hint}`);
-      }
-      const entry = await entryFor(room);
-      const body: { token: string; expiresIn?: number } = { token: entry.token };
-      if (Number.isFinite(entry.expiresAt)) body.expiresIn = Math.max(0, Math.floor(entry.expiresAt - Date.now()));
-      return json(200, body);
+      response = await respond(request);
     } catch (error) {
-      if (isCasTokenError(error)) return casFailure(error);
-      logger.error(`[react-cas-token] The token handler failed: ${describe(error)}`);
-      return fail(500, 'internal', 'The token proxy failed.');
+      if (isControlFlowError(error)) throw error;
+      if (!(error instanceof ProxyFailure)) {
+        logger.error(`[react-cas-token] The token handler failed: ${describeError(error, secrets)}`);
+      }
+      response = failureAnswer(error instanceof ProxyFailure ? error : new ProxyFailure(500, 'internal', 'The token proxy failed.'));
     }
+    return method === 'HEAD' ? withoutBody(response) : response;
   };
 }

@@ -26,6 +26,9 @@ export interface NodeResponseLike {
 /** Express/Connect's `next`: called with the error when the handler throws. */
 export type NodeNextFunction = (error?: unknown) => void;
 
+/** Methods a Fetch-API `Request` cannot hold: `new Request()` throws for them. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /** A middleware for node:http, Express and Connect (the Vite dev server). */
 export type NodeHandler = (req: NodeRequestLike, res: NodeResponseLike, next?: NodeNextFunction) => Promise<void>;
 
@@ -44,9 +47,19 @@ function toRequest(req: NodeRequestLike): Request {
   return new Request(url, { method: req.method ?? 'GET', headers });
 }
 
+function sendJson(res: NodeResponseLike, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.end(JSON.stringify(body));
+}
+
 /**
  * Turns a Fetch-API handler (such as `createCasTokenHandler`'s) into a node:http listener or an
- * Express/Connect middleware. The request body is not read: the token handler answers GET only.
+ * Express/Connect middleware. The request body is not read: the token handler answers GET and
+ * HEAD only. TRACE, TRACK and CONNECT, which a Fetch-API `Request` cannot hold, answer 405 with
+ * `Allow: GET, HEAD` without reaching the handler.
  *
  * @example
  * ```ts
@@ -56,15 +69,15 @@ function toRequest(req: NodeRequestLike): Request {
  */
 export function toNodeHandler(handler: (request: Request) => Response | Promise<Response>): NodeHandler {
   return async function nodeHandler(req, res, next) {
+    if (FORBIDDEN_METHODS.has((req.method ?? 'GET').toUpperCase())) {
+      return sendJson(res, 405, { error: 'method-not-allowed', message: 'Ask for a token with GET.' }, { Allow: 'GET, HEAD' });
+    }
     let response: Response;
     try {
       response = await handler(toRequest(req));
     } catch (error) {
       if (next !== undefined) return next(error);
-      res.statusCode = 500;
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.end(JSON.stringify({ error: 'internal', message: 'The token proxy failed.' }));
-      return;
+      return sendJson(res, 500, { error: 'internal', message: 'The token proxy failed.' });
     }
     res.statusCode = response.status;
     response.headers.forEach((value, name) => {

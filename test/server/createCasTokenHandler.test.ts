@@ -5,7 +5,6 @@ import {
   createMemoryTokenStore,
   isCasTokenError,
   type CasTokenHandlerOptions,
-  type TokenStore,
 } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
 import { API_KEY, API_SECRET, captureLogger, credentials, payloadOf, startCas, tokenRequest, untilCasCalls } from './casTestKit';
@@ -37,25 +36,40 @@ async function tokenOf(response: Response): Promise<string> {
 }
 
 describe('createCasTokenHandler: answers', () => {
-  it("answers GET with the room's token and the ms it has left, not to be cached", async () => {
+  it("answers GET with the room's token, the ms it has left and the ms until it rotates, not to be cached", async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const response = await handlerFor()(tokenRequest('movie-night-42'));
 
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    const body = (await response.json()) as { token: string; expiresIn: number };
-    expect(Object.keys(body)).toEqual(['token', 'expiresIn']);
+    const body = (await response.json()) as { token: string; expiresIn: number; refreshIn: number };
+    expect(Object.keys(body)).toEqual(['token', 'refreshIn', 'expiresIn']);
     expect(payloadOf(body.token)).toMatchObject({ iat: NOW / 1000, exp: NOW / 1000 + 30 });
-    expect(body.expiresIn).toBe(30_000);
+    // A 30 s token rotates at half its life (refreshLeadMs 300 s is longer than the token).
+    expect(body).toMatchObject({ expiresIn: 30_000, refreshIn: 15_000 });
   });
 
-  it.each(['POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'])('answers %s with 405 and Allow: GET, without calling CAS', async (method) => {
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('answers %s with 405 and Allow: GET, HEAD, without calling CAS', async (method) => {
     const response = await handlerFor()(tokenRequest('room-1', { method }));
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(await read(response)).toEqual({ status: 405, body: { error: 'method-not-allowed', message: 'Ask for a token with GET.' } });
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(cas.calls).toBe(0);
+  });
+
+  it('answers HEAD as GET, with the same status and headers and no body', async () => {
+    const handler = handlerFor();
+    const head = await handler(tokenRequest('room-1', { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(head.headers.get('cache-control')).toBe('no-store');
+    expect(head.body).toBeNull();
+    expect(await handler(tokenRequest('room-1')).then(tokenOf)).toEqual(expect.any(String));
+    expect(cas.calls).toBe(1);
+
+    const bad = await handler(tokenRequest('bad room', { method: 'HEAD' }));
+    expect([bad.status, bad.body]).toEqual([400, null]);
   });
 
   it.each([
@@ -73,20 +87,43 @@ describe('createCasTokenHandler: answers', () => {
     expect(cas.calls).toBe(0);
   });
 
+  it('answers 400 when the request names the room twice, whatever authorize would say', async () => {
+    const authorize = vi.fn(() => true);
+    const handler = handlerFor({ authorize });
+    const response = await handler(new Request('http://app.test/api/cas-token?room=vip&room=lobby'));
+    expect(await read(response)).toEqual({
+      status: 400,
+      body: { error: 'invalid-room', message: 'Name the room once: this request names `room` more than once.' },
+    });
+    expect(authorize).not.toHaveBeenCalled();
+    expect(cas.calls).toBe(0);
+  });
+
   it('accepts a room of 128 letters, digits and _ - . : ~', async () => {
     const room = `Az09_-.:~${'x'.repeat(119)}`;
     expect(room).toHaveLength(128);
     expect((await handlerFor()(tokenRequest(room))).status).toBe(200);
   });
 
-  it('lets a custom `room` option pick any room, and answers 400 when it gives null', async () => {
+  it('lets a custom `room` option pick any room up to 512 characters, and answers 400 when it gives null', async () => {
     const handler = handlerFor({ room: (request) => request.headers.get('x-party') });
     expect((await handler(tokenRequest(undefined, { headers: { 'x-party': 'party of alice@example.com' } }))).status).toBe(200);
+    expect((await handler(tokenRequest(undefined, { headers: { 'x-party': 'p'.repeat(512) } }))).status).toBe(200);
+    expect(await read(await handler(tokenRequest(undefined, { headers: { 'x-party': 'p'.repeat(513) } })))).toEqual({
+      status: 400,
+      body: { error: 'invalid-room', message: 'Say which room the token is for.' },
+    });
     expect(await read(await handler(tokenRequest('ignored')))).toEqual({
       status: 400,
       body: { error: 'invalid-room', message: 'Say which room the token is for.' },
     });
-    expect(cas.calls).toBe(1);
+    expect(cas.calls).toBe(2);
+  });
+
+  it('answers 400 when a custom `room` option gives something that is not a string', async () => {
+    const handler = handlerFor({ room: (() => 42) as unknown as CasTokenHandlerOptions['room'] });
+    expect((await read(await handler(tokenRequest('room-1')))).body.error).toBe('invalid-room');
+    expect(cas.calls).toBe(0);
   });
 });
 
@@ -100,22 +137,102 @@ describe('createCasTokenHandler: authorize', () => {
     expect(cas.calls).toBe(0);
   });
 
-  it('runs authorize before the room is checked, with the request as it came', async () => {
-    const authorize = vi.fn((request: Request) => request.headers.get('cookie') === 'session=ok');
+  it('tells authorize the room the handler will serve, so it can check that this user may join it', async () => {
+    const authorize = vi.fn((request: Request, { room }: { room: string }) => request.headers.get('cookie') === 'vip=yes' || room !== 'vip');
     const handler = handlerFor({ authorize });
-    expect((await handler(tokenRequest('bad room'))).status).toBe(401);
-    expect((await handler(tokenRequest('room-1', { headers: { cookie: 'session=ok' } }))).status).toBe(200);
-    expect(authorize).toHaveBeenCalledTimes(2);
+    expect((await handler(tokenRequest('vip'))).status).toBe(401);
+    expect((await handler(tokenRequest('lobby'))).status).toBe(200);
+    expect((await handler(tokenRequest('vip', { headers: { cookie: 'vip=yes' } }))).status).toBe(200);
+    expect(authorize.mock.calls.map(([, context]) => context)).toEqual([{ room: 'vip' }, { room: 'lobby' }, { room: 'vip' }]);
   });
 
-  it('answers 500 and logs when authorize throws, without calling CAS', async () => {
-    const handler = handlerFor({ authorize: () => Promise.reject(new Error('session store down')) });
+  it('tells authorize the room a custom `room` option settled on', async () => {
+    const authorize = vi.fn(() => true);
+    await handlerFor({ authorize, room: () => 'from-header' })(tokenRequest('from-query'));
+    expect(authorize).toHaveBeenCalledWith(expect.any(Request), { room: 'from-header' });
+  });
+
+  it.each([
+    ['the string "false"', 'false'],
+    ['the string "true"', 'true'],
+    ['1', 1],
+    ['an object', { allowed: true }],
+    ['undefined', undefined],
+    ['a promise of "yes"', Promise.resolve('yes')],
+  ])('grants nothing when authorize answers %s: only true grants', async (_case, verdict) => {
+    const handler = handlerFor({ authorize: (() => verdict) as unknown as CasTokenHandlerOptions['authorize'] });
+    expect((await read(await handler(tokenRequest('room-1')))).status).toBe(401);
+    expect(cas.calls).toBe(0);
+  });
+
+  it("answers authorize's own Response as it is, e.g. a rate limit, kept out of shared caches", async () => {
+    const handler = handlerFor({
+      authorize: () => Response.json({ error: 'rate-limited', message: 'Slow down.' }, { status: 429, headers: { 'Retry-After': '10' } }),
+    });
+    const response = await handler(tokenRequest('room-1'));
+    expect(await read(response)).toEqual({ status: 429, body: { error: 'rate-limited', message: 'Slow down.' } });
+    expect(response.headers.get('retry-after')).toBe('10');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(cas.calls).toBe(0);
+
+    const cached = handlerFor({ authorize: () => new Response('gone', { status: 403, headers: { 'Cache-Control': 'private, max-age=5' } }) });
+    expect((await cached(tokenRequest('room-1'))).headers.get('cache-control')).toBe('private, max-age=5');
+  });
+
+  it('answers 500 and logs one safe line when authorize throws, without calling CAS', async () => {
+    const handler = handlerFor({
+      authorize: () => Promise.reject(new Error(`session store down\n[react-cas-token] forged line ${API_SECRET}`)),
+    });
     expect(await read(await handler(tokenRequest('room-1')))).toEqual({
       status: 500,
       body: { error: 'internal', message: 'The token proxy failed.' },
     });
-    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringContaining('session store down') }]);
+    expect(logger.lines).toEqual([
+      { level: 'error', message: '[react-cas-token] `authorize` threw: Error: session store down\\n[react-cas-token] forged line [redacted]' },
+    ]);
     expect(cas.calls).toBe(0);
+  });
+
+  it('cuts a very long error message in the log line', async () => {
+    const handler = handlerFor({ authorize: () => Promise.reject(new Error('x'.repeat(10_000))) });
+    await handler(tokenRequest('room-1'));
+    expect(logger.lines[0]?.message.length).toBeLessThan(400);
+  });
+
+  it('answers 503 authorize-timeout with Retry-After once authorize has not settled within authorizeTimeoutMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
+    const handler = handlerFor({ authorize: () => new Promise<boolean>(() => {}), authorizeTimeoutMs: 2_000 });
+    let settled = false;
+    const answer = handler(tokenRequest('room-1')).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const response = await answer;
+    expect(await read(response)).toEqual({
+      status: 503,
+      body: { error: 'authorize-timeout', message: 'The access check did not finish in time; try again in a moment.' },
+    });
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('`authorize` did not settle within authorizeTimeoutMs (2000 ms)') }]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(cas.calls).toBe(0);
+  });
+
+  it('counts a slow `room` option against the same authorizeTimeoutMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
+    const slow = (ms: number) => <T,>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+    const handler = handlerFor({ room: () => slow(1_500)('room-1'), authorize: () => slow(1_000)(true), authorizeTimeoutMs: 2_000 });
+    const answer = handler(tokenRequest());
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect((await read(await answer)).body.error).toBe('authorize-timeout');
+    expect(logger.lines[0]?.message).toMatch(/`authorize` did not settle/);
+  });
+
+  it('clears its timer as soon as authorize answers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const handler = handlerFor({ authorize: async () => false });
+    await handler(tokenRequest('room-1'));
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('warns once, when created, that a handler without authorize serves anyone', async () => {
@@ -127,6 +244,37 @@ describe('createCasTokenHandler: authorize', () => {
     ]);
     handlerFor();
     expect(logger.lines).toHaveLength(1);
+  });
+});
+
+describe('createCasTokenHandler: errors a framework throws for control flow', () => {
+  function nextRedirect() {
+    return Object.assign(new Error('NEXT_REDIRECT'), { digest: 'NEXT_REDIRECT;replace;/login;307;' });
+  }
+
+  it.each([
+    ['a Next.js redirect()', nextRedirect()],
+    ['a Next.js notFound()', Object.assign(new Error('NEXT_HTTP_ERROR_FALLBACK;404'), { digest: 'NEXT_HTTP_ERROR_FALLBACK;404' })],
+    ['a prerender interruption', Object.assign(new Error('interrupted'), { digest: 'NEXT_PRERENDER_INTERRUPTED' })],
+    ['a dynamic-usage error', Object.assign(new Error('Dynamic server usage: cookies'), { digest: 'DYNAMIC_SERVER_USAGE' })],
+    ['one wrapped as a cause', new Error('session check failed', { cause: nextRedirect() })],
+    ["React's postpone", { $$typeof: Symbol.for('react.postpone'), reason: 'prerender' }],
+  ])('rethrows %s from authorize untouched, logging nothing', async (_case, thrown) => {
+    const handler = handlerFor({ authorize: () => Promise.reject(thrown) });
+    await expect(handler(tokenRequest('room-1'))).rejects.toBe(thrown);
+    expect(logger.lines).toEqual([]);
+    expect(cas.calls).toBe(0);
+  });
+
+  it('rethrows one thrown synchronously by the `room` option', async () => {
+    const thrown = nextRedirect();
+    const handler = handlerFor({
+      room: () => {
+        throw thrown;
+      },
+    });
+    await expect(handler(tokenRequest('room-1'))).rejects.toBe(thrown);
+    expect(logger.lines).toEqual([]);
   });
 });
 
@@ -161,12 +309,12 @@ describe('createCasTokenHandler: one token per room', () => {
     const handler = handlerFor();
     const first = await handler(tokenRequest('room-1')).then(tokenOf);
 
-    vi.setSystemTime(NOW + 3_300_000 - 1);
-    const response = await handler(tokenRequest('room-1'));
-    expect(await response.json()).toEqual({ token: first, expiresIn: 300_001 });
+    // The store forgets the token one second before its rotation (the grace).
+    vi.setSystemTime(NOW + 3_299_000 - 1);
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 301_001 });
     expect(cas.calls).toBe(1);
 
-    vi.setSystemTime(NOW + 3_300_000);
+    vi.setSystemTime(NOW + 3_299_000);
     const renewed = await handler(tokenRequest('room-1')).then(tokenOf);
     expect(renewed).not.toBe(first);
     expect(cas.calls).toBe(2);
@@ -174,31 +322,22 @@ describe('createCasTokenHandler: one token per room', () => {
 
   it('reuses a token shorter than twice refreshLeadMs for half its life (computeRefreshAt)', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
-    const handler = handlerFor(); // 30 s tokens, 300 s lead
+    const handler = handlerFor(); // 30 s tokens, 300 s lead: rotation at 15 s, forgotten at 14 s
     const first = await handler(tokenRequest('room-1')).then(tokenOf);
-    vi.setSystemTime(NOW + 14_999);
+    vi.setSystemTime(NOW + 13_999);
     expect(await handler(tokenRequest('room-1')).then(tokenOf)).toBe(first);
-    vi.setSystemTime(NOW + 15_000);
+    vi.setSystemTime(NOW + 14_000);
     expect(await handler(tokenRequest('room-1')).then(tokenOf)).not.toBe(first);
     expect(cas.calls).toBe(2);
   });
 
-  it('with refreshLeadMs 0, reuses a token until it expires', async () => {
+  it('with refreshLeadMs 0, reuses a token until a second before it expires', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const handler = handlerFor({ refreshLeadMs: 0 });
     const first = await handler(tokenRequest('room-1')).then(tokenOf);
-    vi.setSystemTime(NOW + 29_999);
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, expiresIn: 1 });
+    vi.setSystemTime(NOW + 28_999);
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 1_001 });
     expect(cas.calls).toBe(1);
-  });
-
-  it('never caches a failed CAS call: the next request calls CAS again', async () => {
-    cas.setMode('error');
-    const handler = handlerFor();
-    expect((await handler(tokenRequest('room-1'))).status).toBe(502);
-    cas.setMode('ok');
-    expect((await handler(tokenRequest('room-1'))).status).toBe(200);
-    expect(cas.calls).toBe(2);
   });
 
   it('shares one failed CAS call between concurrent requests, and all of them get the error', async () => {
@@ -210,77 +349,23 @@ describe('createCasTokenHandler: one token per room', () => {
     expect(cas.calls).toBe(1);
   });
 
-  it('bounds the rooms it remembers: past the cap the oldest room is forgotten', async () => {
-    const handler = handlerFor({ store: createMemoryTokenStore({ maxEntries: 2 }) });
-    const a = await handler(tokenRequest('room-a')).then(tokenOf);
-    await handler(tokenRequest('room-b'));
-    await handler(tokenRequest('room-c'));
-    expect(cas.calls).toBe(3);
-    expect(await handler(tokenRequest('room-a')).then(tokenOf)).not.toBe(a);
-    expect(cas.calls).toBe(4);
-  });
-});
-
-describe('createCasTokenHandler: a store shared between processes', () => {
-  it('makes two server processes that race for a room hand out the same token', async () => {
-    cas.setLatency(50);
-    const shared = createMemoryTokenStore();
-    const processA = handlerFor({ store: shared });
-    const processB = handlerFor({ store: shared });
-
-    const [fromA, fromB] = await Promise.all([
-      processA(tokenRequest('room-1')).then(tokenOf),
-      processB(tokenRequest('room-1')).then(tokenOf),
-    ]);
-    // Each process missed the store and called CAS; the second to store adopted the first's token.
-    expect(cas.calls).toBe(2);
-    expect(fromB).toBe(fromA);
-    expect(await processB(tokenRequest('room-1')).then(tokenOf)).toBe(fromA);
-    expect(cas.calls).toBe(2);
-  });
-
-  it('uses a token another process already stored, without calling CAS', async () => {
+  it('uses a token another handler already stored, without calling CAS', async () => {
     const shared = createMemoryTokenStore();
     const token = await handlerFor({ store: shared })(tokenRequest('room-1')).then(tokenOf);
     expect(await handlerFor({ store: shared })(tokenRequest('room-1')).then(tokenOf)).toBe(token);
     expect(cas.calls).toBe(1);
   });
-
-  it('stores each token for the time it may be handed out, under the room name', async () => {
-    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
-    const store = createMemoryTokenStore();
-    const setIfAbsent = vi.spyOn(store, 'setIfAbsent');
-    await handlerFor({ store })(tokenRequest('room-1'));
-    expect(setIfAbsent).toHaveBeenCalledWith('room-1', expect.any(String), 15_000);
-  });
-
-  it('treats a stored value it cannot read as no token', async () => {
-    const store: TokenStore = { get: () => 'not json', setIfAbsent: () => true, deleteIfEqual: () => false };
-    expect((await handlerFor({ store })(tokenRequest('room-1'))).status).toBe(200);
-    expect(cas.calls).toBe(1);
-  });
-
-  it('answers 500 and logs when the store fails', async () => {
-    const store: TokenStore = {
-      get: () => Promise.reject(new Error('redis: connection lost')),
-      setIfAbsent: () => true,
-      deleteIfEqual: () => false,
-    };
-    expect(await read(await handlerFor({ store })(tokenRequest('room-1')))).toEqual({
-      status: 500,
-      body: { error: 'internal', message: 'The token proxy failed.' },
-    });
-    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringContaining('redis: connection lost') }]);
-  });
 });
 
 describe('createCasTokenHandler: CAS failures', () => {
-  it('answers 502 cas-unauthorized when CAS refuses the key, and logs that the key or secret is wrong', async () => {
+  it('answers 502 cas-unauthorized with Retry-After when CAS refuses the key, and logs that the key or secret is wrong', async () => {
     cas.setMode('unauthorized');
-    expect(await read(await handlerFor()(tokenRequest('room-1')))).toEqual({
+    const response = await handlerFor()(tokenRequest('room-1'));
+    expect(await read(response)).toEqual({
       status: 502,
       body: { error: 'cas-unauthorized', message: "The token service refused this server's credentials." },
     });
+    expect(response.headers.get('retry-after')).toBe('5');
     expect(logger.lines).toEqual([
       { level: 'error', message: expect.stringMatching(/refused the API key and secret \(HTTP 401\): check CAS_API_KEY and CAS_API_SECRET/) },
     ]);
@@ -290,11 +375,12 @@ describe('createCasTokenHandler: CAS failures', () => {
     ['error', 502, 'cas-http', 'warn'],
     ['html', 502, 'cas-invalid-response', 'error'],
     ['no-token', 502, 'cas-invalid-response', 'error'],
-  ] as const)('answers CAS mode %s with %i %s and a %s log line', async (mode, status, error, level) => {
+  ] as const)('answers CAS mode %s with %i %s, Retry-After and a %s log line', async (mode, status, error, level) => {
     cas.setMode(mode);
     const response = await handlerFor()(tokenRequest('room-1'));
     expect(await read(response)).toEqual({ status, body: { error, message: expect.any(String) } });
     expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('retry-after')).toBe('5');
     expect(logger.lines).toEqual([{ level, message: expect.stringContaining(cas.url) }]);
   });
 
@@ -314,10 +400,12 @@ describe('createCasTokenHandler: CAS failures', () => {
     const answer = handlerFor({ timeoutMs: 3_000 })(tokenRequest('room-1'));
     await untilCasCalls(cas, 1);
     await vi.advanceTimersByTimeAsync(3_000);
-    expect(await read(await answer)).toEqual({
+    const response = await answer;
+    expect(await read(response)).toEqual({
       status: 504,
       body: { error: 'cas-timeout', message: 'The token service did not answer in time.' },
     });
+    expect(response.headers.get('retry-after')).toBe('5');
   });
 
   it('answers 502 cas-invalid-response when CAS redirects to another origin', async () => {
@@ -337,7 +425,7 @@ describe('createCasTokenHandler: CAS failures', () => {
       seen.push(String(response.status), JSON.stringify([...response.headers]), await response.text());
     };
     const wrongSecret = 'secret-wrong-0c1d2e-do-not-leak';
-    const handler = handlerFor({ timeoutMs: 50 });
+    const handler = handlerFor({ timeoutMs: 50, failureCacheMs: 0 });
 
     for (const mode of ['ok', 'unauthorized', 'error', 'html', 'no-token', 'redirect', 'hang'] as const) {
       cas.setMode(mode);
@@ -350,17 +438,26 @@ describe('createCasTokenHandler: CAS failures', () => {
     await record(await handler(tokenRequest('bad room')));
     await record(await handler(tokenRequest('room-1', { method: 'POST' })));
     await record(await handlerFor({ authorize: () => false })(tokenRequest('room-1')));
-    for (const broken of [{ apiKey: '' }, { casUrl: `http://cas.example/${API_SECRET}` }, { casUrl: API_SECRET }]) {
+    await record(await handlerFor({ authorize: () => Promise.reject(new Error(`leaked ${API_KEY} ${API_SECRET}`)) })(tokenRequest('room-1')));
+    for (const broken of [
+      { apiKey: '' },
+      { casUrl: `http://cas.example/${API_SECRET}` },
+      { casUrl: API_SECRET },
+      { casUrl: `${cas.url}/?secret=${API_SECRET}` },
+      { apiSecret: `${API_SECRET}\n` },
+      { apiKey: `${API_KEY}\r\nX: 1` },
+    ]) {
       try {
         handlerFor(broken);
+        throw new Error(`accepted ${JSON.stringify(Object.keys(broken))}`);
       } catch (error) {
         if (!isCasTokenError(error)) throw error;
-        seen.push(error.message);
+        seen.push(error.message, String(error.cause));
       }
     }
     seen.push(...logger.lines.map((line) => line.message));
 
-    expect(logger.lines.length).toBeGreaterThanOrEqual(6);
+    expect(logger.lines.length).toBeGreaterThanOrEqual(7);
     const everything = seen.join('\n');
     for (const secret of [API_KEY, API_SECRET, wrongSecret]) expect(everything).not.toContain(secret);
     expect(cas.requests.some((request) => request.headers['auth-api-secret'] === API_SECRET)).toBe(true);
@@ -384,8 +481,15 @@ describe('createCasTokenHandler: settings', () => {
     expect(() => handlerFor({ casUrl: 'https://cas.example.com' })).not.toThrow();
   });
 
-  it('throws invalid-config for a CAS URL with credentials in it', () => {
+  it('throws invalid-config for a CAS URL with credentials, a query or a fragment in it', () => {
     expect(() => handlerFor({ casUrl: 'https://user:pass@cas.example.com' })).toThrow(/must not hold credentials/);
+    expect(() => handlerFor({ casUrl: 'https://cas.example.com/?x=1' })).toThrow(/must not hold a query/);
+    expect(() => handlerFor({ casUrl: 'https://cas.example.com/#x' })).toThrow(/or a fragment/);
+  });
+
+  it('throws invalid-config, naming the setting, for a key or secret HTTP cannot carry', () => {
+    expect(() => handlerFor({ apiKey: 'key\nmore' })).toThrow(expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining('`apiKey`') }));
+    expect(() => handlerFor({ apiSecret: 'secret\u0000' })).toThrow(expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining('`apiSecret`') }));
   });
 
   it.each([
@@ -393,6 +497,14 @@ describe('createCasTokenHandler: settings', () => {
     ['refreshLeadMs', Number.NaN],
     ['timeoutMs', 0],
     ['timeoutMs', Number.POSITIVE_INFINITY],
+    ['timeoutMs', 2 ** 31],
+    ['storeTimeoutMs', 0],
+    ['storeTimeoutMs', -5],
+    ['authorizeTimeoutMs', 0],
+    ['authorizeTimeoutMs', Number.NaN],
+    ['failureCacheMs', -1],
+    ['maxConcurrentCasCalls', 0],
+    ['maxConcurrentCasCalls', 2.5],
   ] as const)('throws invalid-config for %s %d', (name, value) => {
     expect(() => handlerFor({ [name]: value })).toThrow(expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining(name) }));
   });

@@ -1,9 +1,10 @@
 // @vitest-environment node
 import { createHmac } from 'node:crypto';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fetchCasToken, type CasTokenError } from 'react-cas-token/server';
+import { fetchCasToken, MAX_CAS_ANSWER_BYTES, type CasTokenError } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
-import { API_KEY, API_SECRET, credentials, payloadOf, startCas, untilCasCalls } from './casTestKit';
+import { API_KEY, API_SECRET, credentials, jwtWith, payloadOf, startCas, startHttpServer, untilCasCalls } from './casTestKit';
 
 let cas: MockCas;
 beforeEach(async () => {
@@ -172,9 +173,162 @@ describe('fetchCasToken', () => {
       expect(error.message).toMatch(/must use https/);
     });
 
+    it.each([
+      ['apiKey', 'a line break', 'key\nX-Injected: 1'],
+      ['apiSecret', 'a carriage return', 'secret\rmore'],
+      ['apiSecret', 'a NUL', 'secret\u0000more'],
+      ['apiKey', 'a character beyond Latin-1', 'key€'],
+    ] as const)('refuses an %s holding %s as invalid-config, naming it and never quoting it, without calling CAS', async (setting, _what, value) => {
+      const error = await failure(fetchCasToken({ ...credentials(cas), [setting]: value }));
+      expect(error.code).toBe('invalid-config');
+      expect(error.message).toContain(`\`${setting}\``);
+      expect(error.message).not.toContain(value);
+      expect(inspect(error, { depth: 10 })).not.toContain(value);
+      expect(cas.calls).toBe(0);
+    });
+
+    it.each([
+      ['a trailing space', `${API_SECRET} `],
+      ['a trailing line break', `${API_SECRET}\n`],
+      ['a leading tab', `\t${API_SECRET}`],
+    ])('refuses a secret with %s, which HTTP would silently drop', async (_case, apiSecret) => {
+      const error = await failure(fetchCasToken({ ...credentials(cas), apiSecret }));
+      expect(error).toMatchObject({ code: 'invalid-config', message: expect.stringContaining('`apiSecret`') });
+      expect(error.message).not.toContain(API_SECRET);
+    });
+
+    it.each([
+      ['a query', '?region=eu'],
+      ['an empty query', '?'],
+      ['a fragment', '#top'],
+    ])('refuses a CAS URL with %s as invalid-config', async (_case, suffix) => {
+      const error = await failure(fetchCasToken({ ...credentials(cas), casUrl: `${cas.url}/${suffix}` }));
+      expect(error).toMatchObject({ code: 'invalid-config', message: expect.stringMatching(/must not hold a query .* or a fragment/) });
+      expect(cas.calls).toBe(0);
+    });
+
+    it('keeps a path prefix on the CAS URL', async () => {
+      await failure(fetchCasToken({ ...credentials(cas), casUrl: `${cas.url}/cas` }));
+      expect(cas.requests[0]?.path).toBe('/cas/stream/token/v2/');
+    });
+
     it.each(['http://localhost:1', 'http://127.0.0.1:1', 'http://[::1]:1'])('allows plain http for %s', async (casUrl) => {
       const error = await failure(fetchCasToken({ ...credentials(cas), casUrl, timeoutMs: 5_000 }));
       expect(error.code).toBe('network');
+    });
+  });
+
+  describe('answers it will not read', () => {
+    it('refuses an answer declaring more than 64 kB at once, without waiting for its body', async () => {
+      const token = jwtWith({ exp: 2_000_000_000 });
+      const server = await startHttpServer((_req, res) => {
+        // Declares 100 kB, sends a valid token, then never sends the rest.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(100 * 1024) });
+        res.write(JSON.stringify({ token }));
+      });
+      try {
+        const error = await failure(fetchCasToken({ ...credentials(cas), casUrl: server.url, timeoutMs: 5_000 }));
+        expect(error).toMatchObject({ code: 'invalid-response', message: expect.stringContaining(`more than ${MAX_CAS_ANSWER_BYTES} bytes`) });
+        expect(MAX_CAS_ANSWER_BYTES).toBe(65_536);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('stops reading a streamed answer once it passes 64 kB, as invalid-response', async () => {
+      let bytesSent = 0;
+      let closed = false;
+      const server = await startHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no length given
+        res.on('close', () => (closed = true));
+        const chunk = Buffer.from(`{"token":"${'x'.repeat(16 * 1024)}`);
+        const pump = () => {
+          while (!res.destroyed && bytesSent < 64 * 1024 * 1024) {
+            bytesSent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      try {
+        const error = await failure(fetchCasToken({ ...credentials(cas), casUrl: server.url }));
+        expect(error.code).toBe('invalid-response');
+        expect(error.message).toMatch(/more than 65536 bytes/);
+        await vi.waitFor(() => expect(closed).toBe(true));
+      } finally {
+        await server.close();
+      }
+      expect(bytesSent).toBeLessThan(16 * 1024 * 1024);
+    });
+
+    it('reads an answer of exactly 64 kB', async () => {
+      const token = jwtWith({ exp: 2_000_000_000 });
+      const body = JSON.stringify({ token, padding: '' });
+      const padded = body.replace('"padding":""', `"padding":"${' '.repeat(MAX_CAS_ANSWER_BYTES - body.length)}"`);
+      expect(Buffer.byteLength(padded)).toBe(MAX_CAS_ANSWER_BYTES);
+      const server = await startHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(padded);
+      });
+      try {
+        expect(await fetchCasToken({ ...credentials(cas), casUrl: server.url })).toBe(token);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  describe("CAS's Retry-After", () => {
+    it.each([
+      ['seconds', '120', 120_000],
+      ['an HTTP date', 'date+30', 30_000],
+    ])('reads a Retry-After in %s into retryAfterMs', async (_case, header, expected) => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2030, 0, 1) });
+      const value = header === 'date+30' ? new Date(Date.UTC(2030, 0, 1) + 30_000).toUTCString() : header;
+      const server = await startHttpServer((_req, res) => {
+        res.writeHead(503, { 'retry-after': value });
+        res.end('busy');
+      });
+      try {
+        const error = await failure(fetchCasToken({ ...credentials(cas), casUrl: server.url }));
+        expect(error).toMatchObject({ code: 'http', status: 503, retryAfterMs: expected });
+        expect(error.message).toMatch(`asked to wait ${expected / 1000} s`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('leaves retryAfterMs unset when CAS gives none', async () => {
+      cas.setMode('error');
+      const error = await failure(fetchCasToken(credentials(cas)));
+      expect(error.retryAfterMs).toBeUndefined();
+    });
+  });
+
+  describe('the secret in errors', () => {
+    it('keeps the key and secret out of every cause, however deep the failing fetch put them', async () => {
+      const fetch = async (_url: URL | RequestInfo, init?: RequestInit): Promise<Response> => {
+        const headers = new Headers(init?.headers);
+        const inner = Object.assign(new Error(`socket hang up sending ${headers.get('auth-api-secret')}`), { code: 'ECONNRESET' });
+        throw new TypeError(`fetch failed for key ${headers.get('auth-api-key')}`, { cause: inner });
+      };
+      const error = await failure(fetchCasToken({ ...credentials(cas), fetch }));
+      expect(error.code).toBe('network');
+      const everything = inspect(error, { depth: 10 }) + JSON.stringify(error) + String(error.stack);
+      expect(everything).not.toContain(API_SECRET);
+      expect(everything).not.toContain(API_KEY);
+      // What went wrong is still there to debug.
+      expect(error.cause).toMatchObject({ name: 'TypeError', message: 'fetch failed for key [redacted]' });
+      expect((error.cause as Error).cause).toMatchObject({ message: 'socket hang up sending [redacted]', code: 'ECONNRESET' });
+    });
+
+    it('keeps the secret out of the cause when a thrown value is not an Error', async () => {
+      const fetch = async (): Promise<Response> => {
+        throw `no route for ${API_SECRET}`;
+      };
+      const error = await failure(fetchCasToken({ ...credentials(cas), fetch }));
+      expect(inspect(error, { depth: 10 })).not.toContain(API_SECRET);
+      expect((error.cause as Error).message).toBe('no route for [redacted]');
     });
   });
 });

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,20 @@ async function listen(created: Server): Promise<string> {
   return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
 }
 
+/** A request with any method: fetch() refuses TRACE itself. */
+function rawRequest(base: string, method: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/api/cas-token?room=r1`, { method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function tokenHandler(options: { authorize?: (request: Request) => boolean } = {}) {
   return createCasTokenHandler({ ...credentials(cas), authorize: () => true, logger: captureLogger(), ...options });
 }
@@ -39,7 +53,11 @@ describe('toNodeHandler', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toEqual({ token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), expiresIn: expect.any(Number) });
+    expect(await response.json()).toEqual({
+      token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      expiresIn: expect.any(Number),
+      refreshIn: expect.any(Number),
+    });
     expect(cas.calls).toBe(1);
   });
 
@@ -47,8 +65,34 @@ describe('toNodeHandler', () => {
     const base = await listen(createServer(toNodeHandler(tokenHandler())));
     const response = await fetch(`${base}/api/cas-token?room=movie-night`, { method: 'POST', body: 'ignored' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
     expect(await response.json()).toMatchObject({ error: 'method-not-allowed' });
+  });
+
+  it('answers HEAD like GET, with no body', async () => {
+    const base = await listen(createServer(toNodeHandler(tokenHandler())));
+    const response = await fetch(`${base}/api/cas-token?room=movie-night`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.text()).toBe('');
+    expect(cas.calls).toBe(1);
+  });
+
+  it.each(['TRACE'])('answers %s, which a Fetch-API Request cannot hold, with 405 and Allow: GET, HEAD', async (method) => {
+    let reached = false;
+    const base = await listen(
+      createServer(
+        toNodeHandler(() => {
+          reached = true;
+          return new Response('ok');
+        }),
+      ),
+    );
+    const { status, headers, body } = await rawRequest(base, method);
+    expect(status).toBe(405);
+    expect(headers.allow).toBe('GET, HEAD');
+    expect(JSON.parse(body)).toEqual({ error: 'method-not-allowed', message: 'Ask for a token with GET.' });
+    expect(reached).toBe(false);
   });
 
   it('hands the request headers to the handler, so authorize can read the session cookie', async () => {

@@ -4,10 +4,14 @@ import {
   createCasTokenHandler,
   createMemoryTokenStore,
   fetchCasToken,
+  isTokenStoreFullError,
   toNodeHandler,
+  TokenStoreFullError,
+  type CasTokenAuthorizeContext,
   type CasTokenErrorCode,
   type CasTokenHandler,
   type CasTokenHandlerOptions,
+  type CasTokenProxyErrorCode,
   type NodeHandler,
   type TokenStore,
 } from 'react-cas-token/server';
@@ -30,30 +34,66 @@ describe('createCasTokenHandler', () => {
     expectTypeOf(handler).toEqualTypeOf<(request: Request) => Promise<Response>>();
   });
 
-  it('takes authorize, room, store, timing, fetch and logger options', () => {
+  it('takes authorize, room, store, timing, limits, fetch and logger options', () => {
     createCasTokenHandler({
       ...cas,
-      authorize: async (request) => {
+      authorize: async (request, { room }) => {
         expectTypeOf(request).toEqualTypeOf<Request>();
-        return request.headers.has('cookie');
+        expectTypeOf(room).toEqualTypeOf<string>();
+        return request.headers.has('cookie') && room !== 'vip';
       },
       room: (request) => new URL(request.url).searchParams.get('session'),
       store: createMemoryTokenStore({ maxEntries: 1_000 }),
       refreshLeadMs: 120_000,
       timeoutMs: 5_000,
+      storeTimeoutMs: 500,
+      authorizeTimeoutMs: 2_000,
+      failureCacheMs: 0,
+      maxConcurrentCasCalls: 4,
       fetch: globalThis.fetch,
       logger: console,
     });
     expectTypeOf<CasTokenHandlerOptions['authorize']>().toEqualTypeOf<
-      ((request: Request) => boolean | Promise<boolean>) | undefined
+      ((request: Request, context: CasTokenAuthorizeContext) => boolean | Response | Promise<boolean | Response>) | undefined
+    >();
+  });
+
+  it('lets authorize answer with a Response of its own, such as a rate limit', () => {
+    createCasTokenHandler({
+      ...cas,
+      authorize: () => Response.json({ error: 'rate-limited' }, { status: 429, headers: { 'Retry-After': '10' } }),
+    });
+    createCasTokenHandler({ ...cas, authorize: async () => (Math.random() > 0.5 ? true : new Response(null, { status: 429 })) });
+  });
+
+  it('names every error code its answers carry', () => {
+    expectTypeOf<CasTokenProxyErrorCode>().toEqualTypeOf<
+      | 'method-not-allowed'
+      | 'invalid-room'
+      | 'unauthorized'
+      | 'authorize-timeout'
+      | 'too-many-rooms'
+      | 'store-unavailable'
+      | 'cas-busy'
+      | 'cas-unauthorized'
+      | 'cas-http'
+      | 'cas-network'
+      | 'cas-timeout'
+      | 'cas-invalid-response'
+      | 'cas-invalid-token'
+      | 'internal'
     >();
   });
 
   it('refuses misconfigured options', () => {
     // @ts-expect-error the API secret is required
     createCasTokenHandler({ casUrl: cas.casUrl, apiKey: cas.apiKey });
-    // @ts-expect-error authorize answers a boolean, not a user
+    // @ts-expect-error authorize answers a boolean (or a Response), not a user
     createCasTokenHandler({ ...cas, authorize: () => ({ id: 1 }) });
+    // @ts-expect-error authorize answers true, not the string "true"
+    createCasTokenHandler({ ...cas, authorize: () => 'true' });
+    // @ts-expect-error maxConcurrentCasCalls is a number
+    createCasTokenHandler({ ...cas, maxConcurrentCasCalls: '16' });
     // @ts-expect-error room answers a string or null
     createCasTokenHandler({ ...cas, room: () => 42 });
     // @ts-expect-error refreshLeadMs is a number of ms
@@ -82,6 +122,16 @@ describe('TokenStore', () => {
     const incomplete: TokenStore = { get: () => null, setIfAbsent: () => true };
     void incomplete;
     expectTypeOf(createMemoryTokenStore()).toEqualTypeOf<TokenStore>();
+    const fullStore: TokenStore = {
+      get: () => null,
+      setIfAbsent: () => {
+        throw new TokenStoreFullError('Redis is out of memory.', 60_000);
+      },
+      deleteIfEqual: () => false,
+    };
+    expectTypeOf(new TokenStoreFullError('full').retryAfterMs).toEqualTypeOf<number | undefined>();
+    expectTypeOf(isTokenStoreFullError).guards.toEqualTypeOf<TokenStoreFullError>();
+    void fullStore;
     void [syncStore, asyncStore];
   });
 });

@@ -1,0 +1,255 @@
+// @vitest-environment node
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createCasTokenHandler, createMemoryTokenStore, type CasTokenHandlerOptions } from 'react-cas-token/server';
+import {
+  captureLogger,
+  credentials,
+  jwtWith,
+  startHttpServer,
+  startManualCas,
+  tokenRequest,
+  track,
+  turns,
+  until,
+  type ManualCas,
+  type TestServer,
+} from './casTestKit';
+
+const NOW = Date.UTC(2030, 0, 1);
+
+let cas: ManualCas;
+let logger: ReturnType<typeof captureLogger>;
+beforeEach(async () => {
+  cas = await startManualCas();
+  logger = captureLogger();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await cas.close();
+});
+
+function handlerFor(options: Partial<CasTokenHandlerOptions> = {}, casUrl = cas.url) {
+  return createCasTokenHandler({ ...credentials({ url: casUrl }), authorize: () => true, logger, ...options });
+}
+
+async function read(response: Response) {
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('a cap on concurrent CAS calls', () => {
+  it('never has more than maxConcurrentCasCalls CAS calls open, and serves every room in turn', async () => {
+    const handler = handlerFor({ maxConcurrentCasCalls: 4 });
+    const answers = Array.from({ length: 40 }, (_, index) => handler(tokenRequest(`room-${index}`)));
+    let answered = 0;
+    while (answered < 40) {
+      await until(() => cas.waiting === Math.min(4, 40 - answered), 'CAS to have its next four calls');
+      // Give any call beyond the cap the chance to arrive before checking.
+      await turns(200);
+      expect(cas.waiting).toBe(Math.min(4, 40 - answered));
+      answered += cas.waiting;
+      cas.answer();
+    }
+    const statuses = await Promise.all(answers.map(async (answer) => (await answer).status));
+    expect(statuses).toEqual(Array.from({ length: 40 }, () => 200));
+    expect(cas.calls).toBe(40);
+  });
+
+  it('answers 503 cas-busy with Retry-After at once when 64 rooms per slot are already waiting', async () => {
+    const handler = handlerFor({ maxConcurrentCasCalls: 1 });
+    const first = handler(tokenRequest('room-0'));
+    const queued = Array.from({ length: 64 }, (_, index) => track(handler(tokenRequest(`queued-${index}`))));
+    await until(() => cas.waiting === 1);
+
+    expect(await read(await handler(tokenRequest('one-too-many')))).toEqual({
+      status: 503,
+      retryAfter: '1',
+      body: { error: 'cas-busy', message: 'Too many rooms are waiting for the token service; try again in a moment.' },
+    });
+    expect(queued.some((request) => request.settled)).toBe(false);
+    cas.answer();
+    expect((await first).status).toBe(200);
+    for (let served = 0; served < 64; served += 1) {
+      await until(() => cas.waiting === 1);
+      cas.answer();
+    }
+    expect((await Promise.all(queued.map(async ({ promise }) => (await promise).status))).every((status) => status === 200)).toBe(true);
+  });
+
+  it('turns a room away with cas-busy once it has waited for a slot as long as its operation allows', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
+    // Budget timeoutMs + 4 x storeTimeoutMs = 10 s + 4 s; waiting for a slot may use what the
+    // CAS call and storing its token do not need: 3 s.
+    const handler = handlerFor({ maxConcurrentCasCalls: 1, timeoutMs: 10_000, storeTimeoutMs: 1_000 });
+    const holder = track(handler(tokenRequest('room-0')));
+    await until(() => cas.waiting === 1);
+    const waiting = track(handler(tokenRequest('room-1')));
+
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(waiting.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await read(await waiting.promise)).toMatchObject({ status: 503, retryAfter: '1', body: { error: 'cas-busy' } });
+    expect(cas.calls).toBe(1);
+    expect(holder.settled).toBe(false);
+    cas.answer();
+    expect((await holder.promise).status).toBe(200);
+  });
+});
+
+describe('a failed CAS call, remembered per room', () => {
+  it("honours CAS's Retry-After: no CAS call for that room until it has passed, and every answer says how long is left", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const handler = handlerFor();
+    const first = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.fail(503, { 'Retry-After': '120' });
+    expect(await read(await first)).toEqual({
+      status: 502,
+      retryAfter: '120',
+      body: { error: 'cas-http', message: 'The token service answered with an error.' },
+    });
+
+    for (let second = 0; second < 120; second += 1) {
+      vi.setSystemTime(NOW + second * 1_000 + 500);
+      const response = await read(await handler(tokenRequest('room-1')));
+      expect(response).toMatchObject({ status: 502, retryAfter: String(120 - second), body: { error: 'cas-http' } });
+    }
+    expect(cas.calls).toBe(1);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringMatching(/HTTP 503 and asked to wait 120 s\. This room's requests get this answer for the next 120 s\./) }]);
+
+    vi.setSystemTime(NOW + 120_000);
+    const again = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.answer();
+    expect((await again).status).toBe(200);
+    expect(cas.calls).toBe(2);
+  });
+
+  it('remembers a failure for failureCacheMs (5 s by default) when CAS gives no Retry-After', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const handler = handlerFor();
+    const first = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    await cas.close(); // no answer at all: a network failure
+    expect(await read(await first)).toMatchObject({ status: 502, retryAfter: '5', body: { error: 'cas-network' } });
+
+    vi.setSystemTime(NOW + 4_999);
+    expect(await read(await handler(tokenRequest('room-1')))).toMatchObject({ status: 502, retryAfter: '1', body: { error: 'cas-network' } });
+    expect(cas.calls).toBe(1);
+    cas = await startManualCas();
+  });
+
+  it('asks CAS again for the room once failureCacheMs has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const handler = handlerFor({ failureCacheMs: 2_000 });
+    const first = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.fail(500);
+    expect((await first).status).toBe(502);
+
+    vi.setSystemTime(NOW + 2_000);
+    const second = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.answer();
+    expect((await second).status).toBe(200);
+    expect(cas.calls).toBe(2);
+  });
+
+  it('remembers it for that room only: another room still asks CAS', async () => {
+    const handler = handlerFor();
+    const first = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.fail(500);
+    expect((await first).status).toBe(502);
+    const other = handler(tokenRequest('room-2'));
+    await until(() => cas.waiting === 1);
+    cas.answer();
+    expect((await other).status).toBe(200);
+    expect(cas.calls).toBe(2);
+  });
+
+  it("with failureCacheMs 0 asks CAS on every request, unless CAS asked for a pause", async () => {
+    const handler = handlerFor({ failureCacheMs: 0 });
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const response = handler(tokenRequest('room-1'));
+      await until(() => cas.waiting === 1);
+      cas.fail(500);
+      expect(await read(await response)).toMatchObject({ status: 502, retryAfter: '1' });
+      expect(cas.calls).toBe(attempt);
+    }
+    const paused = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.fail(503, { 'Retry-After': '30' });
+    expect((await read(await paused)).retryAfter).toBe('30');
+    expect((await read(await handler(tokenRequest('room-1')))).retryAfter).toMatch(/^(29|30)$/);
+    expect(cas.calls).toBe(4);
+  });
+
+  it('writes one log line per failed CAS call, however many requests shared it', async () => {
+    const handler = handlerFor();
+    const requests = Array.from({ length: 100 }, () => handler(tokenRequest('room-1')));
+    await until(() => cas.waiting === 1);
+    cas.fail(500);
+    const statuses = await Promise.all(requests.map(async (request) => (await request).status));
+    expect(new Set(statuses)).toEqual(new Set([502]));
+    for (let index = 0; index < 100; index += 1) await handler(tokenRequest('room-1'));
+    expect(logger.lines).toHaveLength(1);
+    expect(cas.calls).toBe(1);
+  });
+});
+
+describe("tokens read on the server's own clock", () => {
+  let server: TestServer;
+  let token: string;
+  beforeEach(async () => {
+    server = await startHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ token }));
+    });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it.each([
+    ['already expired, issued long ago (not clock skew: the server trusts its clock)', { iat: NOW / 1000 - 7_200, exp: NOW / 1000 - 3_600 }],
+    ['already expired, without iat', { exp: NOW / 1000 - 1 }],
+    ['expiring in one second', { iat: NOW / 1000, exp: NOW / 1000 + 1 }],
+  ])('refuses a token %s as 502 cas-invalid-token, and neither hands it out nor stores it', async (_case, claims) => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    token = jwtWith(claims);
+    const store = createMemoryTokenStore();
+    const handler = handlerFor({ store }, server.url);
+    const response = await read(await handler(tokenRequest('room-1')));
+    expect(response).toEqual({
+      status: 502,
+      retryAfter: '5',
+      body: { error: 'cas-invalid-token', message: 'The token service gave a token that cannot be used.' },
+    });
+    expect(JSON.stringify(response)).not.toContain(token);
+    expect(await store.get('room:room-1')).toBeUndefined();
+    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringMatching(/CAS gave a token that (had already expired|expires in 1000 ms) on this server's clock/) }]);
+  });
+
+  it('asks CAS again after the failure window instead of caching a bad token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    token = jwtWith({ exp: NOW / 1000 - 1 });
+    const handler = handlerFor({}, server.url);
+    await handler(tokenRequest('room-1'));
+    vi.setSystemTime(NOW + 5_000);
+    token = jwtWith({ exp: NOW / 1000 + 3_600 });
+    expect((await handler(tokenRequest('room-1'))).status).toBe(200);
+    expect(server.calls).toBe(2);
+  });
+
+  it('hands out a token without exp for one hour: refreshIn 1 h, no expiresIn', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    token = jwtWith({ rid: 'no-exp', iat: NOW / 1000 - 86_400 });
+    const handler = handlerFor({}, server.url);
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 3_600_000 });
+    vi.setSystemTime(NOW + 3_600_000 - 1_001);
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 1_001 });
+    vi.setSystemTime(NOW + 3_600_000 - 1_000);
+    await handler(tokenRequest('room-1'));
+    expect(server.calls).toBe(2);
+  });
+});
