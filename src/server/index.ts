@@ -6,6 +6,14 @@ export { casTokenHandlerFromEnv } from './casTokenHandlerFromEnv.js';
 export type { CasTokenHandlerFromEnvOptions } from './casTokenHandlerFromEnv.js';
 export { createMemoryTokenStore, DEFAULT_MAX_ROOMS } from './createMemoryTokenStore.js';
 export type { MemoryTokenStoreOptions } from './createMemoryTokenStore.js';
+export { createRedisTokenStore, DEFAULT_REDIS_KEY_PREFIX } from './createRedisTokenStore.js';
+export type {
+  RedisTokenStoreClient,
+  RedisTokenStoreOptions,
+  NodeRedisClientLike,
+  IoRedisClientLike,
+  UpstashRedisClientLike,
+} from './createRedisTokenStore.js';
 export type { TokenStore } from './TokenStore.js';
 export { toNodeHandler } from './toNodeHandler.js';
 export type { NodeHandler, NodeNextFunction, NodeRequestLike, NodeResponseLike } from './toNodeHandler.js';
