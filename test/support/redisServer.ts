@@ -130,7 +130,7 @@ async function install(): Promise<string> {
     // Another worker may have installed it while this one waited for the lock.
     const found = findBinary();
     if (found !== undefined) return found;
-    process.stderr.write(`redis-server is not installed: running \`${REDIS_INSTALL_COMMAND}\` (once; it took 6 s here)\n`);
+    process.stderr.write(`redis-server is not installed: running \`${REDIS_INSTALL_COMMAND}\` (once: seconds to a minute)\n`);
     const started = Date.now();
     const { code, output } = await run(REDIS_INSTALL_COMMAND, INSTALL_TIMEOUT_MS);
     const installed = findBinary();
