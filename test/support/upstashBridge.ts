@@ -26,6 +26,8 @@ export interface UpstashBridge {
   /** Stops answering (connections refused), keeping the port for `start`. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Resolves once its connection to Redis is up (it reconnects on its own after an outage); bounded by `withinMs`. */
+  untilConnected(withinMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,13 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
     requests,
     stop: stopListening,
     start: () => (server.listening ? Promise.resolve() : listen()),
+    async untilConnected(withinMs = 10_000) {
+      const deadline = Date.now() + withinMs;
+      while (!redis.isReady) {
+        if (Date.now() > deadline) throw new Error(`The bridge did not reconnect to Redis within ${withinMs} ms.`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async close() {
       await stopListening();
       redis.destroy();
