@@ -23,7 +23,22 @@ module.exports = [
     path: 'dist/server.js',
     ignore: peers,
     gzip: true,
-    limit: '4.7 kB',
+    limit: '5.9 kB',
+  },
+  {
+    // What a one-process app imports: the Redis store is left out by tree-shaking.
+    name: 'react-cas-token/server, handler with the memory store',
+    path: 'dist/server.js',
+    import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
+    gzip: true,
+    limit: '4.3 kB',
+  },
+  {
+    name: 'react-cas-token/server, createRedisTokenStore alone',
+    path: 'dist/server.js',
+    import: '{ createRedisTokenStore }',
+    gzip: true,
+    limit: '1.7 kB',
   },
   {
     name: 'react-cas-token/testing',
