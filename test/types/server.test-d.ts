@@ -2,6 +2,9 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { createClient, createCluster } from 'redis';
 import { Redis as IoRedis, Cluster as IoRedisCluster } from 'ioredis';
 import { Redis as Upstash } from '@upstash/redis';
+import { Redis as IoRedis5 } from 'ioredis-v5';
+import { createClient as createClient4 } from 'node-redis-v4';
+import { createClient as createClient5 } from 'node-redis-v5';
 import {
   casTokenHandlerFromEnv,
   createCasTokenHandler,
@@ -95,6 +98,9 @@ describe('createRedisTokenStore', () => {
     expectTypeOf(createRedisTokenStore(createClient())).toEqualTypeOf<TokenStore>();
     createRedisTokenStore(createClient({ url: 'redis://localhost', disableOfflineQueue: true }), { prefix: 'app:' });
     createRedisTokenStore(createCluster({ rootNodes: [{ url: 'redis://localhost' }] }));
+    createRedisTokenStore(createClient4({ url: 'redis://localhost' }));
+    createRedisTokenStore(createClient5({ url: 'redis://localhost', RESP: 3 }));
+    createRedisTokenStore(new IoRedis5());
     createRedisTokenStore(new IoRedis({ enableOfflineQueue: false }));
     createRedisTokenStore(new IoRedisCluster([{ port: 6379 }]));
     createRedisTokenStore(new Upstash({ url: 'https://example.upstash.io', token: 'token' }));
