@@ -5,6 +5,8 @@
  * compare-and-delete script (`if GET key == value then DEL key`).
  *
  * Values are opaque strings written by the handler; keys are room names.
+ * `createRedisTokenStore` is this for node-redis, ioredis and Upstash; the example shows the shape
+ * of one written by hand.
  *
  * @example
  * ```ts
