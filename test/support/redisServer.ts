@@ -5,7 +5,8 @@
  * says how to install it. It never skips: `npm install && npm test` stays the whole set-up.
  *
  * Every wait here is bounded: the install (10 min), the start (10 s until PING answers) and the
- * stop (5 s, then SIGKILL). A server still running when the process exits is killed by its pid.
+ * stop (5 s, then SIGKILL). A server still running when the process exits is killed by its pid,
+ * and its data directory removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,8 +40,11 @@ export interface RedisServer {
 }
 
 const running = new Set<ChildProcess>();
+const dataDirs = new Set<string>();
+// The safety net when a test file ends without close(): also runs when the test runner goes away.
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function isExecutable(path: string): boolean {
@@ -228,6 +232,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const path = await redisServerBinary();
   const dir = mkdtempSync(join(tmpdir(), 'react-cas-token-redis-'));
+  dataDirs.add(dir);
   let child: ChildProcess | undefined;
   let port = 0;
 
@@ -279,6 +284,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     async close() {
       if (child !== undefined) await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
+      dataDirs.delete(dir);
     },
   };
 }
