@@ -97,6 +97,7 @@ const sections = [
   ['requests', 'Requests to the proxy (1-hour tokens, refreshLeadMs 60 s, 10 simulated lifetimes, jsdom, fake timers)'],
   ['renders', 'React renders per refresh (same run, same fake proxy)'],
   ['proxy', 'Proxy handler, createCasTokenHandler vs a pass-through calling fetchCasToken (mock CAS on 127.0.0.1)'],
+  ['store', 'Token stores: operations per second on one local redis-server (createRedisTokenStore, built dist)'],
   ['size', 'Bundle size of the built dist, bundled by esbuild, minified and gzipped, peers excluded'],
   ['memory', 'Memory'],
 ];
