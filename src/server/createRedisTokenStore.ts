@@ -136,8 +136,8 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
   if (found === undefined) {
     throw new CasTokenError(
       'invalid-config',
-      "createRedisTokenStore takes a node-redis client (`createClient()` from 'redis'), an ioredis client (`new Redis()` from 'ioredis') " +
-        `or an Upstash client (\`new Redis()\` from '@upstash/redis'); got ${describeValue(client)}.`,
+      'createRedisTokenStore takes a node-redis client (`createClient()` of the `redis` package), an ioredis client (`new Redis()` of `ioredis`) ' +
+        `or an Upstash client (\`new Redis()\` of \`@upstash/redis\`); got ${describeValue(client)}.`,
     );
   }
   const kind: ClientKind = found;

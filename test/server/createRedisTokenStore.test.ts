@@ -43,7 +43,7 @@ describe('createRedisTokenStore: which client it was given', () => {
   ])('throws invalid-config for %s, naming the three clients it takes', (_label, value, got) => {
     const attempt = () => createRedisTokenStore(value as unknown as RedisTokenStoreClient);
     expect(attempt).toThrow(expect.objectContaining({ name: 'CasTokenError', code: 'invalid-config' }));
-    expect(attempt).toThrow(/node-redis client .*createClient\(\).*ioredis client .*new Redis\(\).*Upstash client .*@upstash\/redis.*/);
+    expect(attempt).toThrow(/node-redis client \(`createClient\(\)` of the `redis` package\), an ioredis client \(`new Redis\(\)` of `ioredis`\) or an Upstash client \(`new Redis\(\)` of `@upstash\/redis`\)/);
     expect(attempt).toThrow(got);
   });
 

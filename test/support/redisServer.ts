@@ -134,14 +134,14 @@ async function install(): Promise<string> {
     // Another worker may have installed it while this one waited for the lock.
     const found = findBinary();
     if (found !== undefined) return found;
-    process.stderr.write(`redis-server is not installed: running \`${REDIS_INSTALL_COMMAND}\` (once: seconds to a minute)\n`);
+    console.warn(`redis-server is not installed: running \`${REDIS_INSTALL_COMMAND}\` (once: seconds to a minute)`);
     const started = Date.now();
     const { code, output } = await run(REDIS_INSTALL_COMMAND, INSTALL_TIMEOUT_MS);
     const installed = findBinary();
     if (code !== 0 || installed === undefined) {
       throw new Error(`\`${REDIS_INSTALL_COMMAND}\` failed (exit ${String(code)}); the tests need redis-server. Its output ends:\n${output}`);
     }
-    process.stderr.write(`redis-server installed in ${((Date.now() - started) / 1000).toFixed(1)} s: ${installed}\n`);
+    console.warn(`redis-server installed in ${((Date.now() - started) / 1000).toFixed(1)} s: ${installed}`);
     return installed;
   });
 }
