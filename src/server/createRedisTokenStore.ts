@@ -107,8 +107,9 @@ function hint(kind: ClientKind, message: string): string {
  * None of them is a dependency of this package: pass the client, connected.
  *
  * A room's token is the string at `<prefix><room>` (default `cas-token:<room>`), written with
- * `SET key value NX PX ttl`, read with `GET`, and removed by a compare-and-delete script.
- * Values come back exactly as stored, also from an Upstash client that parses JSON.
+ * `SET key value NX PX ttl`, read with `GET` (with Upstash, a script that returns it unparsed,
+ * so it comes back exactly as stored whatever `automaticDeserialization` says), and removed by
+ * a compare-and-delete script.
  *
  * Failures reject with a `CasTokenError`: `network` when the client or server fails (offline,
  * refused, an error reply), `invalid-response` for an unexpected reply, `invalid-config` for a
@@ -186,6 +187,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
         throw new CasTokenError('invalid-config', `\`ttlMs\` must be a whole number of ms above 0; got ${String(ttlMs)}.`);
       }
       const reply = await call('SET NX PX', key, value, () => {
+        // node-redis 5 and 6 deprecate NX/PX for `condition`/`expiration`, which 4 does not know.
         if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, value, { NX: true, PX: ttlMs });
         if (kind === 'ioredis') return (client as IoRedisClientLike).set(key, value, 'PX', ttlMs, 'NX');
         return (client as UpstashRedisClientLike).set(key, value, { nx: true, px: ttlMs });
