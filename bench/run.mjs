@@ -98,6 +98,7 @@ const sections = [
   ['renders', 'React renders per refresh (same run, same fake proxy)'],
   ['proxy', 'Proxy handler, createCasTokenHandler vs a pass-through calling fetchCasToken (mock CAS on 127.0.0.1)'],
   ['attack', 'Proxy handler under attack and failure (default settings, CAS on 127.0.0.1 unless said)'],
+  ['store', 'Token stores: operations per second on one local redis-server (createRedisTokenStore, built dist)'],
   ['size', 'Bundle size of the built dist, bundled by esbuild, minified and gzipped, peers excluded'],
   ['memory', 'Memory'],
 ];

@@ -7,6 +7,8 @@
  * Keys and values are opaque strings chosen by the handler (one key per room); a shared store
  * may add a prefix of its own. Every call is bounded by the handler's `storeTimeoutMs`: a store
  * that does not answer in time makes the request answer 503 `store-unavailable`.
+ * `createRedisTokenStore` is this for node-redis, ioredis and Upstash; the example shows the shape
+ * of one written by hand.
  *
  * @example
  * ```ts

@@ -20,6 +20,14 @@ export type { CasTokenHandlerFromEnvOptions } from './casTokenHandlerFromEnv.js'
 export { createMemoryTokenStore, DEFAULT_MAX_ROOMS, KEEP_PLACE_MS } from './createMemoryTokenStore.js';
 export type { MemoryTokenStoreOptions } from './createMemoryTokenStore.js';
 export { TokenStoreFullError, isTokenStoreFullError } from './TokenStore.js';
+export { createRedisTokenStore, DEFAULT_REDIS_KEY_PREFIX } from './createRedisTokenStore.js';
+export type {
+  RedisTokenStoreClient,
+  RedisTokenStoreOptions,
+  NodeRedisClientLike,
+  IoRedisClientLike,
+  UpstashRedisClientLike,
+} from './createRedisTokenStore.js';
 export type { TokenStore } from './TokenStore.js';
 export { toNodeHandler } from './toNodeHandler.js';
 export type { NodeHandler, NodeNextFunction, NodeRequestLike, NodeResponseLike } from './toNodeHandler.js';

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const root = `${import.meta.dirname}/../..`;
@@ -27,6 +27,16 @@ describe('the built package', () => {
     const server = readFileSync(`${root}/dist/server.js`, 'utf8');
     expect(server).not.toMatch(/use client/);
     expect(server).not.toMatch(/from "react"|require\("react"\)/);
+  });
+
+  it('never imports a Redis client, in the server entry or its types: the app passes its own', () => {
+    const files = ['dist/server.js', 'dist/server.cjs', ...readdirSync(`${root}/dist/server`).map((file) => `dist/server/${file}`)];
+    const clientName = `["'](?:redis|@redis/[^"']*|ioredis|@upstash/redis)["']`;
+    const clientImport = new RegExp(`^\\s*(?:import|export)\\b[^;]*?from\\s*${clientName}|^\\s*import\\s*${clientName}|\\b(?:import|require)\\s*\\(\\s*${clientName}\\s*\\)`, 'm');
+    // Comments are left out: the TSDoc examples import the clients, as an app would.
+    const code = (file: string) => readFileSync(`${root}/${file}`, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+    expect(files.filter((file) => clientImport.test(code(file)))).toEqual([]);
+    expect(files).toContain('dist/server/createRedisTokenStore.d.ts');
   });
 
   it('loads through require() as CommonJS users load it', () => {

@@ -1,8 +1,15 @@
 import { describe, expectTypeOf, it } from 'vitest';
+import { createClient, createCluster } from 'redis';
+import { Redis as IoRedis, Cluster as IoRedisCluster } from 'ioredis';
+import { Redis as Upstash } from '@upstash/redis';
+import { Redis as IoRedis5 } from 'ioredis-v5';
+import { createClient as createClient4 } from 'node-redis-v4';
+import { createClient as createClient5 } from 'node-redis-v5';
 import {
   casTokenHandlerFromEnv,
   createCasTokenHandler,
   createMemoryTokenStore,
+  createRedisTokenStore,
   fetchCasToken,
   isTokenStoreFullError,
   toNodeHandler,
@@ -133,6 +140,34 @@ describe('TokenStore', () => {
     expectTypeOf(isTokenStoreFullError).guards.toEqualTypeOf<TokenStoreFullError>();
     void fullStore;
     void [syncStore, asyncStore];
+  });
+});
+
+describe('createRedisTokenStore', () => {
+  it('takes a node-redis, ioredis or Upstash client (and their clusters) and returns a TokenStore', () => {
+    expectTypeOf(createRedisTokenStore(createClient())).toEqualTypeOf<TokenStore>();
+    createRedisTokenStore(createClient({ url: 'redis://localhost', disableOfflineQueue: true }), { prefix: 'app:' });
+    createRedisTokenStore(createCluster({ rootNodes: [{ url: 'redis://localhost' }] }));
+    createRedisTokenStore(createClient4({ url: 'redis://localhost' }));
+    createRedisTokenStore(createClient5({ url: 'redis://localhost', RESP: 3 }));
+    createRedisTokenStore(new IoRedis5());
+    createRedisTokenStore(new IoRedis({ enableOfflineQueue: false }));
+    createRedisTokenStore(new IoRedisCluster([{ port: 6379 }]));
+    createRedisTokenStore(new Upstash({ url: 'https://example.upstash.io', token: 'token' }));
+    createRedisTokenStore(Upstash.fromEnv({ automaticDeserialization: false }));
+  });
+
+  it('refuses anything else at compile time', () => {
+    // @ts-expect-error a connection URL is not a client
+    createRedisTokenStore('redis://localhost:6379');
+    // @ts-expect-error the promise createClient().connect() returns must be awaited
+    createRedisTokenStore(createClient().connect());
+    // @ts-expect-error a Map is not Redis
+    createRedisTokenStore(new Map<string, string>());
+    // @ts-expect-error a store is not a client
+    createRedisTokenStore(createMemoryTokenStore());
+    // @ts-expect-error the prefix is a string
+    createRedisTokenStore(createClient(), { prefix: 1 });
   });
 });
 
