@@ -58,7 +58,8 @@ export interface Instances {
 export interface RedisTarget {
   /** `redis://127.0.0.1:<port>` */
   redisUrl: string;
-  bridge: UpstashBridge;
+  /** Needed for the Upstash client only. */
+  bridge?: UpstashBridge;
 }
 
 /** One connected client of `kind`, and how to close it. */
@@ -87,6 +88,7 @@ export async function connectClient(
       return { client, close: () => client.disconnect() };
     }
     case 'upstash':
+      if (bridge === undefined) throw new Error('The Upstash client needs the REST bridge: pass `bridge`.');
       return { client: new Upstash({ url: bridge.url, token: bridge.token, enableTelemetry: false }), close: () => {} };
   }
 }
