@@ -64,7 +64,7 @@ describe('createMockFetcher', () => {
     expect(first).not.toEqual(second);
   });
 
-  it('with sameTokenPerRoom, answers a room the same token until half its lifetime has passed', async () => {
+  it('with sameTokenPerRoom, answers a room the same token until half its lifetime has passed, saying when it rotates', async () => {
     const fetcher = createMockFetcher({ lifetimeMs: 10_000, sameTokenPerRoom: true });
 
     const first = (await ask(fetcher, 'a')) as { token: string };
@@ -75,7 +75,7 @@ describe('createMockFetcher', () => {
     const renewed = (await ask(fetcher, 'a')) as { token: string };
 
     expect(other.token).not.toBe(first.token);
-    expect(again).toEqual({ token: first.token, expiresIn: 6_000 });
+    expect(again).toEqual({ token: first.token, expiresIn: 6_000, refreshIn: 1_000 });
     expect(renewed.token).not.toBe(first.token);
   });
 

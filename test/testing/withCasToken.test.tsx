@@ -38,7 +38,7 @@ describe('withCasToken', () => {
 
   it("lets a story's parameters.casToken override the decorator's options", async () => {
     const fetcher = createMockFetcher();
-    const decorate = withCasToken({ room: 'lobby', fetcher });
+    const decorate = withCasToken({ room: 'lobby', createFetcher: () => fetcher });
 
     render(decorate(Story, { parameters: { casToken: { room: 'stage', failures: () => 'network' } } }));
     await advance(0);
