@@ -92,9 +92,12 @@ export function checkMockTokenOptions(where: string, options: MockTokenOptions):
   }
   if (firstTokenExpiresInMs !== undefined) {
     const lifetime = lifetimeMs ?? DEFAULT_LIFETIME_MS;
-    if (!(firstTokenExpiresInMs > 0) || !Number.isFinite(firstTokenExpiresInMs) || firstTokenExpiresInMs > lifetime) {
+    if (!Number.isFinite(lifetime)) {
+      throw new RangeError(`${where}: firstTokenExpiresInMs needs a finite lifetimeMs: a token without \`exp\` never expires.`);
+    }
+    if (!(firstTokenExpiresInMs > 0) || firstTokenExpiresInMs > lifetime) {
       throw new RangeError(
-        `${where}: firstTokenExpiresInMs must be a finite number of ms > 0 and at most lifetimeMs (${lifetime}), not ${String(firstTokenExpiresInMs)}.`,
+        `${where}: firstTokenExpiresInMs must be a number of ms > 0 and at most lifetimeMs (${lifetime}), not ${String(firstTokenExpiresInMs)}.`,
       );
     }
   }

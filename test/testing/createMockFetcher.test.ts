@@ -161,4 +161,62 @@ describe('createMockFetcher', () => {
     expect(fetcher.calls).toEqual([]);
     await expect(ask(fetcher)).resolves.toHaveProperty('token');
   });
+
+  it('never answers with latencyMs: Infinity, with no timer and no TimeoutOverflowWarning, until aborted', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const fetcher = createMockFetcher({ latencyMs: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    const settled = vi.fn();
+
+    ask(fetcher, 'a', controller.signal).then(settled, settled);
+    await vi.advanceTimersByTimeAsync(365 * 24 * 3_600_000);
+    expect(settled).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    process.off('warning', onWarning);
+
+    expect(settled).toHaveBeenCalledWith(expect.objectContaining({ name: 'AbortError' }));
+    expect(warnings).toEqual([]);
+  });
+
+  it("answers after a latency longer than setTimeout's limit, on time and without a warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const latencyMs = 30 * 24 * 3_600_000; // 30 days, past 2^31 - 1 ms
+    const fetcher = createMockFetcher({ latencyMs });
+    const settled = vi.fn();
+
+    void ask(fetcher).then(settled);
+    await vi.advanceTimersByTimeAsync(latencyMs - 1);
+    expect(settled).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    process.off('warning', onWarning);
+
+    expect(settled).toHaveBeenCalledOnce();
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives the first token of each room only firstTokenExpiresInMs left, issued that much earlier', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 60_000, firstTokenExpiresInMs: 4_000 });
+
+    const first = (await ask(fetcher, 'a')) as { token: string; expiresIn: number };
+    const second = (await ask(fetcher, 'a')) as { expiresIn: number };
+    const otherRoom = (await ask(fetcher, 'b')) as { expiresIn: number };
+
+    expect(first.expiresIn).toBe(4_000);
+    expect(decodeStreamToken(first.token, START)).toMatchObject({ issuedAt: START - 56_000, expiresAt: START + 4_000 });
+    expect(second.expiresIn).toBe(60_000);
+    expect(otherRoom.expiresIn).toBe(4_000);
+  });
+
+  it('refuses options a test could not mean, with a RangeError naming them', () => {
+    expect(() => createMockFetcher({ latencyMs: Number.NaN })).toThrow(/createMockFetcher: latencyMs must be/);
+    expect(() => createMockFetcher({ lifetimeMs: -1 })).toThrow(/createMockFetcher: lifetimeMs must be/);
+    expect(() => createMockFetcher({ firstTokenExpiresInMs: 5_000, lifetimeMs: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => createMockFetcher().failNext('network', 1.5)).toThrow(RangeError);
+  });
 });
