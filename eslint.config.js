@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig([
-  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/']),
+  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/', 'storybook-static/', '.storybook/public/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
