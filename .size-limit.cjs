@@ -26,11 +26,14 @@ module.exports = [
     limit: '4.7 kB',
   },
   {
+    // Imported by tests and stories only, never by an app's bundle. 8.18 kB measured: 5.76 kB
+    // before issue 12, then the network mock of the proxy (~1.0 kB), setupFakeTimers (~0.65 kB)
+    // and the shared mock engine with its option checks (~0.7 kB).
     name: 'react-cas-token/testing',
     path: 'dist/testing.js',
     ignore: peers,
     gzip: true,
-    limit: '6 kB',
+    limit: '8.5 kB',
   },
   {
     name: 'react-cas-token (client) with @tanstack/react-query',

@@ -54,6 +54,23 @@ export default defineConfig([
     },
   },
   {
+    // Tests and stories import it in jsdom, browsers and Storybook: MSW and Storybook are the
+    // user's own, and its network mock is plain Fetch API.
+    files: ['src/testing/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'react-cas-token/testing must not import node built-ins.' },
+            { regex: '^(msw|msw-storybook-addon)($|/)', message: 'react-cas-token/testing must not import MSW: users bring their own.' },
+            { regex: '^(storybook|@storybook/)', message: 'react-cas-token/testing must not import Storybook: its helpers are typed by shape.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
