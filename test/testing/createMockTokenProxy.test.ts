@@ -7,6 +7,8 @@ import { createProxyFetcher, decodeStreamToken, type CasTokenError } from 'react
 import { createCasTokenHandler, toNodeHandler } from 'react-cas-token/server';
 import { createMockTokenProxy, type MockProxyFailure } from 'react-cas-token/testing';
 import { captureLogger, credentials, startCas } from '../server/casTestKit';
+import { processWarningsDuring } from './support';
+import { setTimeout as realDelay } from 'node:timers/promises';
 
 const START = Date.UTC(2030, 0, 1);
 const URL_OF = (room?: string) => `http://app.test/api/cas-token${room === undefined ? '' : `?room=${room}`}`;
@@ -221,11 +223,8 @@ describe('createMockTokenProxy', () => {
     expect(settled).toHaveBeenCalledWith(expect.objectContaining({ status: 401 }));
   });
 
-  it('with latencyMs: Infinity never answers, sets no timer and warns nothing, until aborted', async () => {
+  it('with latencyMs: Infinity never answers and sets no timer, until aborted', async () => {
     vi.useFakeTimers({ now: START });
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.name);
-    process.on('warning', onWarning);
     const proxy = createMockTokenProxy({ latencyMs: Number.POSITIVE_INFINITY });
     const controller = new AbortController();
     const settled = vi.fn();
@@ -236,10 +235,22 @@ describe('createMockTokenProxy', () => {
     expect(vi.getTimerCount()).toBe(0);
     controller.abort();
     await vi.advanceTimersByTimeAsync(0);
-    process.off('warning', onWarning);
 
     expect(proxy.calls[0]).toMatchObject({ status: 'aborted', aborted: true });
     expect(settled).toHaveBeenCalledWith(expect.objectContaining({ type: 'error' }));
+  });
+
+  it('with latencyMs: Infinity on real timers, neither answers at once nor warns TimeoutOverflowWarning', async () => {
+    const settled = vi.fn();
+    const controller = new AbortController();
+
+    const warnings = await processWarningsDuring(async () => {
+      void ask(createMockTokenProxy({ latencyMs: Number.POSITIVE_INFINITY }), 'a', { signal: controller.signal }).then(settled);
+      await realDelay(30);
+    });
+    controller.abort();
+
+    expect(settled).not.toHaveBeenCalled();
     expect(warnings).toEqual([]);
   });
 

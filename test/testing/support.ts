@@ -1,3 +1,4 @@
+import { setTimeout as realDelay } from 'node:timers/promises';
 import { vi } from 'vitest';
 import { setupFakeTimers, type FakeClock } from 'react-cas-token/testing';
 
@@ -20,4 +21,21 @@ export function useRealClock() {
 export async function advance(ms: number) {
   if (clock === undefined) throw new Error('advance() needs useFakeClock() first');
   await clock.advance(ms);
+}
+
+/**
+ * The names of the process warnings (`TimeoutOverflowWarning`, ...) emitted while `run` runs on
+ * real timers, plus a few real milliseconds for a warning emitted on the next tick.
+ */
+export async function processWarningsDuring(run: () => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  try {
+    await run();
+    await realDelay(20);
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return warnings;
 }
