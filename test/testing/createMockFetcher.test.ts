@@ -45,6 +45,13 @@ describe('createMockFetcher', () => {
     ]);
   });
 
+  it("answers with no latency where fake timers fake queueMicrotask too (Jest's do)", async () => {
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: START, toFake: ['setTimeout', 'clearTimeout', 'Date', 'queueMicrotask'] });
+
+    await expect(ask(createMockFetcher())).resolves.toHaveProperty('token');
+  });
+
   it('takes latencyMs on the timer clock, so fake timers decide when it answers', async () => {
     const fetcher = createMockFetcher({ latencyMs: 1_000 });
     const settled = vi.fn();
