@@ -13,19 +13,48 @@ export interface ProxyFetcherOptions {
   /** @defaultValue 'same-origin' */
   credentials?: RequestCredentials;
   /**
-   * How long to wait for the proxy before failing with `timeout`.
-   * @defaultValue 10_000
+   * How long to wait for the proxy's answer before failing with `timeout`: longer than the
+   * proxy's own CAS timeout (10 s), so its 504 `cas-timeout` arrives first.
+   * @defaultValue 15_000
    */
   timeoutMs?: number;
   /** The `fetch` to use. @defaultValue globalThis.fetch, read at each request */
   fetch?: typeof fetch;
 }
 
+/**
+ * Longer than the proxy's own CAS timeout (10 s, `DEFAULT_CAS_TIMEOUT_MS` on the server), so the
+ * proxy's 504 `cas-timeout` arrives before the client gives up and blames the proxy; shorter than
+ * the provider's 30 s cap on any fetcher (`FETCHER_TIMEOUT_MS`), so this clearer error comes first.
+ */
+export const DEFAULT_PROXY_TIMEOUT_MS = 15_000;
+/** A token answer is under 2 kB and an error body a line of text: no more of an answer is read. */
+export const MAX_ANSWER_BYTES = 16 * 1024;
+
+const ignore = () => {};
+
+function isRoomParameter(pair: string): boolean {
+  const name = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name) === 'room';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `url` with its `room` parameter set to `room`: a `room` already in the URL is replaced, every
+ * other parameter kept as written. A relative URL stays relative (the browser resolves it).
+ */
 function withRoom(url: string, room: string | undefined): string {
   if (room === undefined) return url;
-  const [path, hash] = url.split('#', 2) as [string, string | undefined];
-  const joined = `${path}${path.includes('?') ? '&' : '?'}room=${encodeURIComponent(room)}`;
-  return hash === undefined ? joined : `${joined}#${hash}`;
+  const hashAt = url.indexOf('#');
+  const hash = hashAt === -1 ? '' : url.slice(hashAt);
+  const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const path = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
+  const kept = queryAt === -1 ? [] : beforeHash.slice(queryAt + 1).split('&').filter((pair) => pair !== '' && !isRoomParameter(pair));
+  return `${path}?${[...kept, `room=${encodeURIComponent(room)}`].join('&')}${hash}`;
 }
 
 /** Every failure names the proxy, so a wrong URL or route shows in the message. */
@@ -33,23 +62,106 @@ function proxyError(url: string, code: CasTokenErrorCode, what: string, options?
   return new CasTokenError(code, `The token proxy ${url} ${what}`, options);
 }
 
-function httpError(response: Response, url: string): CasTokenError {
-  const { status } = response;
-  if (status === 401 || status === 403) {
-    return proxyError(url, 'unauthorized', `refused the request (HTTP ${status}): is the user signed in?`, { status });
+/** The first `MAX_ANSWER_BYTES` of the body, and whether that was all of it. */
+async function readBounded(response: Response): Promise<{ text: string; complete: boolean }> {
+  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
+    response.body?.cancel().catch(ignore);
+    return { text: '', complete: false };
   }
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-  return proxyError(url, 'http', `answered HTTP ${status}.`, { status, retryAfterMs });
+  const reader = response.body?.getReader();
+  if (!reader) {
+    // A `fetch` option whose responses have no stream: the text is whole already.
+    const text = await response.text();
+    return { text: text.slice(0, MAX_ANSWER_BYTES), complete: text.length <= MAX_ANSWER_BYTES };
+  }
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), complete: true };
+    bytes += value.byteLength;
+    if (bytes > MAX_ANSWER_BYTES) {
+      reader.cancel().catch(ignore);
+      return { text: text + decoder.decode(value.subarray(0, value.byteLength - (bytes - MAX_ANSWER_BYTES))), complete: false };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
+/** The proxy's JSON error body `{ error, message }`, when it sent one. */
+async function readErrorBody(response: Response): Promise<{ code?: string; message?: string }> {
+  try {
+    const { text, complete } = await readBounded(response);
+    if (!complete) return {};
+    const body: unknown = JSON.parse(text);
+    if (typeof body !== 'object' || body === null) return {};
+    const { error, message } = body as { error?: unknown; message?: unknown };
+    return {
+      ...(typeof error === 'string' && /^[A-Za-z0-9][\w.-]{0,63}$/.test(error) && { code: error }),
+      ...(typeof message === 'string' && message.trim() !== '' && { message: message.trim().slice(0, 300) }),
+    };
+  } catch {
+    // Not JSON, cut short or unreadable: the status says enough.
+    return {};
+  }
+}
+
+async function httpError(response: Response, url: string): Promise<CasTokenError> {
+  const { status } = response;
+  const { code: proxyCode, message } = await readErrorBody(response);
+  const options = { status, ...(proxyCode !== undefined && { proxyCode }) };
+  const said = proxyCode === undefined && message === undefined ? '' : ` (${[proxyCode, message].filter(Boolean).join(': ')})`;
+  if (status === 401 || status === 403) {
+    return proxyError(url, 'unauthorized', `refused the request with HTTP ${status}${said}: is the user signed in?`, options);
+  }
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  const withRetry = { ...options, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+  if (proxyCode === 'cas-unauthorized') {
+    return proxyError(
+      url,
+      'http',
+      `answered HTTP ${status}${said}: CAS refused the app's API key or secret. This is a configuration problem on the server ` +
+        '(check CAS_API_KEY and CAS_API_SECRET where the proxy runs), not an outage that waiting fixes.',
+      withRetry,
+    );
+  }
+  return proxyError(url, 'http', `answered HTTP ${status}${said}.`, withRetry);
+}
+
+function pathOf(address: string): string | undefined {
+  try {
+    return new URL(address).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A session that expired sends the proxy call to a sign-in page: that is a refusal, not a misrouted proxy. */
+function redirectedError(response: Response, url: string): CasTokenError {
+  const to = pathOf(response.url);
+  return proxyError(
+    url,
+    'unauthorized',
+    `was redirected to ${to === undefined ? 'an HTML page' : `an HTML page at ${to}`}, probably a sign-in page: is the user signed in?`,
+  );
+}
+
+const looksLikeHtml = (response: Response, text: string) =>
+  /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
+
 async function readAnswer(response: Response, url: string): Promise<Exclude<StreamTokenFetchResult, string>> {
-  const text = await response.text();
+  const { text, complete } = await readBounded(response);
+  // Checked before the size: a sign-in page may well be larger than any token answer.
+  if (response.redirected && looksLikeHtml(response, text)) throw redirectedError(response, url);
+  if (!complete) {
+    throw proxyError(url, 'invalid-response', `answered more than ${MAX_ANSWER_BYTES} bytes, far more than a token: is ${url} routed to the token handler?`);
+  }
   let body: { token?: unknown; expiresIn?: unknown } | null;
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    const html = /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
-    const what = html ? 'an HTML page' : 'something that is not JSON';
+    const what = looksLikeHtml(response, text) ? 'an HTML page' : 'something that is not JSON';
     throw proxyError(url, 'invalid-response', `answered ${what} instead of JSON: is ${url} routed to the token handler?`, { cause });
   }
   const token = body?.token;
@@ -92,9 +204,11 @@ function expiresInFromDate(token: string, date: string | null): number | undefin
  * Makes a fetcher that asks the app's own backend proxy (`react-cas-token/server`'s handler, or
  * any endpoint answering `{ token, expiresIn? }`) for a token: `GET url?room=<room>`.
  *
- * It fails with a `CasTokenError`: `unauthorized` on 401/403, `http` on other non-2xx answers
- * (with `status` and `retryAfterMs`), `invalid-response` on an answer that is not JSON with a
- * string `token`, `network` when the request fails, `timeout` after `timeoutMs`.
+ * It fails with a `CasTokenError`: `unauthorized` on 401/403 and on a redirect to an HTML page (a
+ * sign-in page), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
+ * from the proxy's JSON error body `{ error, message }`), `invalid-response` on an answer that is
+ * not JSON with a string `token` (or larger than 16 kB), `network` when the request fails,
+ * `timeout` after `timeoutMs`.
  *
  * @example
  * ```tsx
@@ -108,7 +222,7 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
   if (typeof url !== 'string' || url.trim() === '') {
     throw new CasTokenError('invalid-config', 'createProxyFetcher needs the URL of your token proxy, e.g. "/api/cas-token".');
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
   if (!(timeoutMs > 0)) {
     throw new CasTokenError('invalid-config', `createProxyFetcher: timeoutMs must be a positive number of ms, not ${timeoutMs}.`);
   }
@@ -126,7 +240,7 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
         cache: 'no-store',
         signal: timeout.signal,
       });
-      if (!response.ok) throw httpError(response, url);
+      if (!response.ok) throw await httpError(response, url);
       return await readAnswer(response, url);
     } catch (cause) {
       throw failure(cause);
@@ -135,9 +249,9 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
     }
 
     function failure(cause: unknown): unknown {
-      if (cause instanceof CasTokenError) return cause;
       // Aborted by the caller: pass the abort on untouched, the token is no longer wanted.
       if (signal.aborted) return signal.reason ?? cause;
+      if (cause instanceof CasTokenError) return cause;
       if (timeout.timedOut()) {
         return proxyError(url, 'timeout', `did not answer within ${timeoutMs} ms.`, { cause });
       }
