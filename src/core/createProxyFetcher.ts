@@ -62,18 +62,24 @@ function proxyError(url: string, code: CasTokenErrorCode, what: string, options?
   return new CasTokenError(code, `The token proxy ${url} ${what}`, options);
 }
 
-/** The first `MAX_ANSWER_BYTES` of the body, and whether that was all of it. */
-async function readBounded(response: Response): Promise<{ text: string; complete: boolean }> {
+/**
+ * The first `MAX_ANSWER_BYTES` of the body, and whether that was all of it; `stop` ends a longer
+ * transfer. The browser drains a clone itself: Chromium reports a request whose body only a
+ * script's stream read as cancelled (seen with Next.js's gzipped answers), and the Network panel
+ * then shows no answer.
+ */
+async function readBounded(response: Response, stop: () => void): Promise<{ text: string; complete: boolean }> {
   if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
-    response.body?.cancel().catch(ignore);
+    stop();
     return { text: '', complete: false };
   }
-  const reader = response.body?.getReader();
-  if (!reader) {
+  if (!response.body || typeof response.clone !== 'function') {
     // A `fetch` option whose responses have no stream: the text is whole already.
     const text = await response.text();
     return { text: text.slice(0, MAX_ANSWER_BYTES), complete: text.length <= MAX_ANSWER_BYTES };
   }
+  response.clone().arrayBuffer().catch(ignore);
+  const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
   let bytes = 0;
@@ -82,6 +88,7 @@ async function readBounded(response: Response): Promise<{ text: string; complete
     if (done) return { text: text + decoder.decode(), complete: true };
     bytes += value.byteLength;
     if (bytes > MAX_ANSWER_BYTES) {
+      stop();
       reader.cancel().catch(ignore);
       return { text: text + decoder.decode(value.subarray(0, value.byteLength - (bytes - MAX_ANSWER_BYTES))), complete: false };
     }
@@ -90,9 +97,9 @@ async function readBounded(response: Response): Promise<{ text: string; complete
 }
 
 /** The proxy's JSON error body `{ error, message }`, when it sent one. */
-async function readErrorBody(response: Response): Promise<{ code?: string; message?: string }> {
+async function readErrorBody(response: Response, stop: () => void): Promise<{ code?: string; message?: string }> {
   try {
-    const { text, complete } = await readBounded(response);
+    const { text, complete } = await readBounded(response, stop);
     if (!complete) return {};
     const body: unknown = JSON.parse(text);
     if (typeof body !== 'object' || body === null) return {};
@@ -107,9 +114,9 @@ async function readErrorBody(response: Response): Promise<{ code?: string; messa
   }
 }
 
-async function httpError(response: Response, url: string): Promise<CasTokenError> {
+async function httpError(response: Response, url: string, stop: () => void): Promise<CasTokenError> {
   const { status } = response;
-  const { code: proxyCode, message } = await readErrorBody(response);
+  const { code: proxyCode, message } = await readErrorBody(response, stop);
   const options = { status, ...(proxyCode !== undefined && { proxyCode }) };
   const said = proxyCode === undefined && message === undefined ? '' : ` (${[proxyCode, message].filter(Boolean).join(': ')})`;
   if (status === 401 || status === 403) {
@@ -150,8 +157,8 @@ function redirectedError(response: Response, url: string): CasTokenError {
 const looksLikeHtml = (response: Response, text: string) =>
   /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
 
-async function readAnswer(response: Response, url: string): Promise<Exclude<StreamTokenFetchResult, string>> {
-  const { text, complete } = await readBounded(response);
+async function readAnswer(response: Response, url: string, stop: () => void): Promise<Exclude<StreamTokenFetchResult, string>> {
+  const { text, complete } = await readBounded(response, stop);
   // Checked before the size: a sign-in page may well be larger than any token answer.
   if (response.redirected && looksLikeHtml(response, text)) throw redirectedError(response, url);
   if (!complete) {
@@ -240,8 +247,8 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
         cache: 'no-store',
         signal: timeout.signal,
       });
-      if (!response.ok) throw await httpError(response, url);
-      return await readAnswer(response, url);
+      if (!response.ok) throw await httpError(response, url, timeout.abort);
+      return await readAnswer(response, url, timeout.abort);
     } catch (cause) {
       throw failure(cause);
     } finally {
