@@ -5,7 +5,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig([
-  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/']),
+  globalIgnores([
+    'dist/',
+    'node_modules/',
+    'example/dist/',
+    '.screenshots/',
+    'coverage/',
+    // What `next build` writes in the Next.js fixture.
+    'test/fixtures/next-app/.next/',
+    'test/fixtures/next-app/next-env.d.ts',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
