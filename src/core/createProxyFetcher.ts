@@ -33,28 +33,16 @@ export const MAX_ANSWER_BYTES = 16 * 1024;
 
 const ignore = () => {};
 
-function isRoomParameter(pair: string): boolean {
-  const name = pair.split('=', 1)[0]!.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(name) === 'room';
-  } catch {
-    return false;
-  }
-}
-
 /**
- * `url` with its `room` parameter set to `room`: a `room` already in the URL is replaced, every
- * other parameter kept as written. A relative URL stays relative (the browser resolves it).
+ * `url` with its `room` parameter set: a `room` already there is replaced, every other parameter
+ * kept as written, and a relative URL stays relative (the browser resolves it).
  */
 function withRoom(url: string, room: string | undefined): string {
   if (room === undefined) return url;
-  const hashAt = url.indexOf('#');
-  const hash = hashAt === -1 ? '' : url.slice(hashAt);
-  const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
-  const queryAt = beforeHash.indexOf('?');
-  const path = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
-  const kept = queryAt === -1 ? [] : beforeHash.slice(queryAt + 1).split('&').filter((pair) => pair !== '' && !isRoomParameter(pair));
-  return `${path}?${[...kept, `room=${encodeURIComponent(room)}`].join('&')}${hash}`;
+  const hashAt = url.includes('#') ? url.indexOf('#') : url.length;
+  const queryAt = url.slice(0, hashAt).includes('?') ? url.indexOf('?') : hashAt;
+  const kept = url.slice(queryAt + 1, hashAt).split('&').filter((pair) => pair !== '' && !/^room(=|$)/.test(pair));
+  return `${url.slice(0, queryAt)}?${[...kept, `room=${encodeURIComponent(room)}`].join('&')}${url.slice(hashAt)}`;
 }
 
 /** Every failure names the proxy, so a wrong URL or route shows in the message. */
@@ -63,105 +51,69 @@ function proxyError(url: string, code: CasTokenErrorCode, what: string, options?
 }
 
 /**
- * The first `MAX_ANSWER_BYTES` of the body, and whether that was all of it; `stop` ends a longer
+ * The body as text, or undefined when it is longer than `MAX_ANSWER_BYTES`: then `stop` ends the
  * transfer. The browser drains a clone itself: Chromium reports a request whose body only a
- * script's stream read as cancelled (seen with Next.js's gzipped answers), and the Network panel
+ * script's stream read as cancelled (seen with Next.js's gzipped answers), and its Network panel
  * then shows no answer.
  */
-async function readBounded(response: Response, stop: () => void): Promise<{ text: string; complete: boolean }> {
-  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
-    stop();
-    return { text: '', complete: false };
-  }
-  if (!response.body || typeof response.clone !== 'function') {
+async function readBounded(response: Response, stop: () => void): Promise<string | undefined> {
+  const announcedTooLong = Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES;
+  if (!announcedTooLong && response.body) {
+    response.clone().arrayBuffer().catch(ignore);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let bytes = 0; ; ) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      bytes += value.byteLength;
+      if (bytes > MAX_ANSWER_BYTES) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    reader.cancel().catch(ignore);
+  } else if (!announcedTooLong) {
     // A `fetch` option whose responses have no stream: the text is whole already.
     const text = await response.text();
-    return { text: text.slice(0, MAX_ANSWER_BYTES), complete: text.length <= MAX_ANSWER_BYTES };
+    if (text.length <= MAX_ANSWER_BYTES) return text;
   }
-  response.clone().arrayBuffer().catch(ignore);
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { text: text + decoder.decode(), complete: true };
-    bytes += value.byteLength;
-    if (bytes > MAX_ANSWER_BYTES) {
-      stop();
-      reader.cancel().catch(ignore);
-      return { text: text + decoder.decode(value.subarray(0, value.byteLength - (bytes - MAX_ANSWER_BYTES))), complete: false };
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-}
-
-/** The proxy's JSON error body `{ error, message }`, when it sent one. */
-async function readErrorBody(response: Response, stop: () => void): Promise<{ code?: string; message?: string }> {
-  try {
-    const { text, complete } = await readBounded(response, stop);
-    if (!complete) return {};
-    const body: unknown = JSON.parse(text);
-    if (typeof body !== 'object' || body === null) return {};
-    const { error, message } = body as { error?: unknown; message?: unknown };
-    return {
-      ...(typeof error === 'string' && /^[A-Za-z0-9][\w.-]{0,63}$/.test(error) && { code: error }),
-      ...(typeof message === 'string' && message.trim() !== '' && { message: message.trim().slice(0, 300) }),
-    };
-  } catch {
-    // Not JSON, cut short or unreadable: the status says enough.
-    return {};
-  }
+  stop();
+  return undefined;
 }
 
 async function httpError(response: Response, url: string, stop: () => void): Promise<CasTokenError> {
   const { status } = response;
-  const { code: proxyCode, message } = await readErrorBody(response, stop);
-  const options = { status, ...(proxyCode !== undefined && { proxyCode }) };
-  const said = proxyCode === undefined && message === undefined ? '' : ` (${[proxyCode, message].filter(Boolean).join(': ')})`;
+  let body: { error?: unknown; message?: unknown } = {};
+  try {
+    // The proxy's JSON error body `{ error, message }`, when it sent one.
+    body = JSON.parse((await readBounded(response, stop)) ?? '') ?? {};
+  } catch {
+    // Not JSON, too long or cut short: the status says enough.
+  }
+  const proxyCode = typeof body.error === 'string' && /^[\w.-]{1,64}$/.test(body.error) ? body.error : undefined;
+  const message = typeof body.message === 'string' ? body.message.trim().slice(0, 300) : '';
+  const said = proxyCode || message ? ` (${[proxyCode, message].filter(Boolean).join(': ')})` : '';
   if (status === 401 || status === 403) {
-    return proxyError(url, 'unauthorized', `refused the request with HTTP ${status}${said}: is the user signed in?`, options);
+    return proxyError(url, 'unauthorized', `refused the request with HTTP ${status}${said}: is the user signed in?`, { status, proxyCode });
   }
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-  const withRetry = { ...options, ...(retryAfterMs !== undefined && { retryAfterMs }) };
-  if (proxyCode === 'cas-unauthorized') {
-    return proxyError(
-      url,
-      'http',
-      `answered HTTP ${status}${said}: CAS refused the app's API key or secret. This is a configuration problem on the server ` +
-        '(check CAS_API_KEY and CAS_API_SECRET where the proxy runs), not an outage that waiting fixes.',
-      withRetry,
-    );
-  }
-  return proxyError(url, 'http', `answered HTTP ${status}${said}.`, withRetry);
+  const what =
+    proxyCode === 'cas-unauthorized'
+      ? ": CAS refused the app's API key or secret. That is a configuration problem on the server (CAS_API_KEY, CAS_API_SECRET), not an outage."
+      : '.';
+  return proxyError(url, 'http', `answered HTTP ${status}${said}${what}`, { status, retryAfterMs, proxyCode });
 }
 
-function pathOf(address: string): string | undefined {
-  try {
-    return new URL(address).pathname;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A session that expired sends the proxy call to a sign-in page: that is a refusal, not a misrouted proxy. */
-function redirectedError(response: Response, url: string): CasTokenError {
-  const to = pathOf(response.url);
-  return proxyError(
-    url,
-    'unauthorized',
-    `was redirected to ${to === undefined ? 'an HTML page' : `an HTML page at ${to}`}, probably a sign-in page: is the user signed in?`,
-  );
-}
-
-const looksLikeHtml = (response: Response, text: string) =>
+const looksLikeHtml = (response: Response, text = '') =>
   /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
 
 async function readAnswer(response: Response, url: string, stop: () => void): Promise<Exclude<StreamTokenFetchResult, string>> {
-  const { text, complete } = await readBounded(response, stop);
-  // Checked before the size: a sign-in page may well be larger than any token answer.
-  if (response.redirected && looksLikeHtml(response, text)) throw redirectedError(response, url);
-  if (!complete) {
+  const text = await readBounded(response, stop);
+  // Before the size: a sign-in page may well be larger than any token answer.
+  if (response.redirected && looksLikeHtml(response, text)) {
+    const to = response.url ? ` at ${new URL(response.url).pathname}` : '';
+    throw proxyError(url, 'unauthorized', `was redirected to an HTML page${to}, probably a sign-in page: is the user signed in?`);
+  }
+  if (text === undefined) {
     throw proxyError(url, 'invalid-response', `answered more than ${MAX_ANSWER_BYTES} bytes, far more than a token: is ${url} routed to the token handler?`);
   }
   let body: { token?: unknown; expiresIn?: unknown } | null;
