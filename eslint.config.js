@@ -5,7 +5,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig([
-  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/', 'storybook-static/', '.storybook/public/']),
+  globalIgnores([
+    'dist/',
+    'node_modules/',
+    'example/dist/',
+    '.screenshots/',
+    'coverage/',
+    'storybook-static/',
+    '.storybook/public/',
+    // What `next build` writes in the Next.js fixture.
+    'test/fixtures/next-app/.next/',
+    'test/fixtures/next-app/next-env.d.ts',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
