@@ -16,7 +16,7 @@ module.exports = [
     path: 'dist/index.js',
     ignore: peers,
     gzip: true,
-    limit: '7.4 kB',
+    limit: '8.1 kB',
   },
   {
     name: 'react-cas-token/server',
@@ -43,17 +43,20 @@ module.exports = [
     limit: '1.7 kB',
   },
   {
+    // Imported by tests and stories only, never by an app's bundle. It bundles the client (with
+    // cross-tab sharing), plus the network mock of the proxy (~1.0 kB), setupFakeTimers
+    // (~0.65 kB) and the shared mock engine with its option checks (~0.7 kB).
     name: 'react-cas-token/testing',
     path: 'dist/testing.js',
     ignore: peers,
     gzip: true,
-    limit: '7.5 kB',
+    limit: '9.9 kB',
   },
   {
     name: 'react-cas-token (client) with @tanstack/react-query',
     path: 'dist/index.js',
     gzip: true,
     modifyEsbuildConfig: bundleReactQuery,
-    limit: '17.2 kB',
+    limit: '17.9 kB',
   },
 ];

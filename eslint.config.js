@@ -5,7 +5,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig([
-  globalIgnores(['dist/', 'node_modules/', 'example/dist/', '.screenshots/', 'coverage/']),
+  globalIgnores([
+    'dist/',
+    'node_modules/',
+    'example/dist/',
+    '.screenshots/',
+    'coverage/',
+    'storybook-static/',
+    '.storybook/public/',
+    // What `next build` writes in the Next.js fixture.
+    'test/fixtures/next-app/.next/',
+    'test/fixtures/next-app/next-env.d.ts',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -50,6 +61,23 @@ export default defineConfig([
       'no-restricted-imports': [
         'error',
         { patterns: [{ regex: '^node:', message: 'The client and the core must not import node built-ins.' }] },
+      ],
+    },
+  },
+  {
+    // Tests and stories import it in jsdom, browsers and Storybook: MSW and Storybook are the
+    // user's own, and its network mock is plain Fetch API.
+    files: ['src/testing/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'react-cas-token/testing must not import node built-ins.' },
+            { regex: '^(msw|msw-storybook-addon)($|/)', message: 'react-cas-token/testing must not import MSW: users bring their own.' },
+            { regex: '^(storybook|@storybook/)', message: 'react-cas-token/testing must not import Storybook: its helpers are typed by shape.' },
+          ],
+        },
       ],
     },
   },

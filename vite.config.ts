@@ -32,6 +32,11 @@ export default defineConfig({
       tsconfigPath: './tsconfig.build.json',
       entryRoot: 'src',
       outDirs: ['dist', { dir: 'dist', moduleFormat: 'cjs' }],
+      // The plugin only logs type errors in the declarations; a package with broken types must
+      // not build.
+      afterDiagnostic(diagnostics) {
+        if (diagnostics.length > 0) throw new Error(`${diagnostics.length} type error(s) in the declarations: see above.`);
+      },
     }),
   ],
 });

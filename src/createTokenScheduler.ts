@@ -50,7 +50,8 @@ const ignore = () => {};
  */
 export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTab, getLatest }: TokenSchedulerOptions) {
   let inflight: AbortController | undefined;
-  const options = {
+  // Typed by what it is built from: the inferred type would name react-query internals in the .d.ts.
+  const options: ReturnType<typeof buildStreamTokenQuery> = {
     ...buildStreamTokenQuery({ fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs }, () => {
       // Our own signal, not react-query's: react-query would cancel and forget the request the
       // moment StrictMode unmounts its consumers for an instant, and then request again.

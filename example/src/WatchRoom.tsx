@@ -1,24 +1,48 @@
-import { useStreamToken, type CasTokenError } from 'react-cas-token';
+import { useState } from 'react';
+import { useStreamToken, type CasTokenError, type StreamTokenInfo } from 'react-cas-token';
 import { formatClock, formatDuration, shortToken } from './format';
 import type { ROOMS } from './rooms';
 import { useNow } from './useNow';
 
 type Connection = { label: string; tone: 'ok' | 'busy' | 'warn' | 'bad'; detail: string };
 
-function connectionOf(state: { token: string | undefined; error: CasTokenError | null; isRefreshing: boolean }): Connection {
-  const { token, error, isRefreshing } = state;
+interface ConnectionInput {
+  token: string | undefined;
+  error: CasTokenError | null;
+  isRefreshing: boolean;
+  /** The room held a token before, which has expired. */
+  expired: boolean;
+}
+
+function connectionOf({ token, error, isRefreshing, expired }: ConnectionInput): Connection {
   if (token && !error) {
     return isRefreshing
       ? { label: 'Refreshing', tone: 'busy', detail: 'Asking for the next token; the current one still works.' }
       : { label: 'Connected', tone: 'ok', detail: 'The video call has a valid token.' };
   }
   if (token && error) return { label: 'Renewal failing', tone: 'warn', detail: 'The current token still works until it expires.' };
-  if (error) return { label: 'Disconnected', tone: 'bad', detail: 'No valid token: the call cannot join.' };
+  if (error) {
+    const detail = expired ? 'The token expired and renewing it fails: the call cannot join.' : 'No valid token: the call cannot join.';
+    return { label: 'Disconnected', tone: 'bad', detail };
+  }
+  if (expired) return { label: 'Renewing', tone: 'busy', detail: 'The token expired; asking for a new one…' };
   return { label: 'Connecting', tone: 'busy', detail: 'Getting a token for this room…' };
 }
 
-function ErrorPanel({ error, onRetry }: { error: CasTokenError; onRetry: () => void }) {
-  const retried = error.code !== 'unauthorized' && !error.code.startsWith('invalid-');
+interface RetryProps {
+  retryAt: number | undefined;
+  isRefreshing: boolean;
+  now: number;
+}
+
+/** When the provider tries again after a failure, from its `retryAt`. */
+function nextRetry({ retryAt, isRefreshing, now }: RetryProps): string {
+  if (isRefreshing) return 'Retrying now…';
+  if (retryAt === undefined) return 'Not retried on its own: this needs a fix, not a wait.';
+  return `Next retry in ${formatDuration(retryAt - now)}`;
+}
+
+function ErrorPanel({ error, onRetry, retry }: { error: CasTokenError; onRetry: () => void; retry: RetryProps }) {
   return (
     <div className="error-panel" role="alert" data-testid="error-panel" data-code={error.code}>
       <div className="error-head">
@@ -30,7 +54,9 @@ function ErrorPanel({ error, onRetry }: { error: CasTokenError; onRetry: () => v
       </div>
       <p>{error.message}</p>
       <div className="error-foot">
-        <span className="muted">{retried ? 'Retrying on its own, with backoff.' : 'Not retried: this needs a fix, not a wait.'}</span>
+        <span className="muted" data-testid="next-retry">
+          {nextRetry(retry)}
+        </span>
         <button type="button" className="button ghost" onClick={onRetry}>
           Try again now
         </button>
@@ -45,21 +71,23 @@ interface CountdownProps {
   receivedAt: number;
   now: number;
   /** A renewal failed and is being retried: the planned refresh time has passed. */
-  retrying: boolean;
+  retry: RetryProps | undefined;
 }
 
-function Countdown({ refreshAt, expiresAt, receivedAt, now, retrying }: CountdownProps) {
+function Countdown({ refreshAt, expiresAt, receivedAt, now, retry }: CountdownProps) {
   const finite = Number.isFinite(expiresAt);
   const span = finite ? expiresAt - receivedAt : 1;
   const used = finite ? Math.min(1, Math.max(0, (now - receivedAt) / span)) : 0;
   const mark = finite ? Math.min(1, Math.max(0, (refreshAt - receivedAt) / span)) : 1;
+  let figure = refreshAt <= now ? 'now' : formatDuration(refreshAt - now);
+  if (retry) figure = retry.isRefreshing ? 'now' : retry.retryAt === undefined ? 'not planned' : formatDuration(retry.retryAt - now);
   return (
     <div className="countdown">
       <div className="countdown-figures">
         <div>
-          <span className="figure-label">{retrying ? 'Renewal' : 'Next refresh in'}</span>
+          <span className="figure-label">{retry ? 'Next retry in' : 'Next refresh in'}</span>
           <span className="figure" data-testid="refresh-countdown">
-            {retrying ? 'retrying' : refreshAt <= now ? 'now' : formatDuration(refreshAt - now)}
+            {figure}
           </span>
         </div>
         <div>
@@ -82,14 +110,33 @@ function Countdown({ refreshAt, expiresAt, receivedAt, now, retrying }: Countdow
   );
 }
 
+/** What the room shows while it holds no token: why, and what happens next. */
+function NoToken({ error, expired, retry }: { error: CasTokenError | null; expired: StreamTokenInfo | undefined; retry: RetryProps }) {
+  const since = expired ? `The token expired at ${formatClock(expired.expiresAt)}` : 'No token yet';
+  let text = 'Waiting for the first token…';
+  if (error) text = `${since}. ${nextRetry(retry)}`;
+  else if (expired) text = `${since}; renewing…`;
+  return (
+    <div className="countdown placeholder" data-testid="no-token">
+      {text}
+    </div>
+  );
+}
+
 /** One room of the watch party: everything here reads the token through `useStreamToken`. */
 export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
-  const { token, info, status, error, isRefreshing, refresh } = useStreamToken();
+  const { token, info, status, error, retryAt, isRefreshing, refresh } = useStreamToken();
   const now = useNow();
-  const connection = connectionOf({ token, error, isRefreshing });
-  // The error is in state (and the panel); the rejected promise needs no second report.
+  // The last token this room held, to tell a renewal after expiry from the first request.
+  const [last, setLast] = useState<{ room: string; info: StreamTokenInfo }>();
+  if (info && last?.info !== info) setLast({ room: room.id, info });
+  const expired = !info && last?.room === room.id ? last.info : undefined;
+  const connection = connectionOf({ token, error, isRefreshing, expired: expired !== undefined });
+  const retry = { retryAt, isRefreshing, now };
+  // refresh() never rejects: a failure shows in `error` and the panel.
   const refreshNow = () => void refresh();
-  const { rid, unct, iat, exp, ...otherClaims } = info?.claims ?? {};
+  // Times on the local clock come from `info`; the raw `iat`/`exp` are the issuer's clock.
+  const { rid, unct, ...otherClaims } = info?.claims ?? {};
 
   return (
     <section className="card room" data-testid="room" data-status={status} aria-labelledby="room-title">
@@ -105,7 +152,7 @@ export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
         <p className="stage-detail">{connection.detail}</p>
       </div>
 
-      {error && <ErrorPanel error={error} onRetry={refreshNow} />}
+      {error && <ErrorPanel error={error} onRetry={refreshNow} retry={retry} />}
 
       {info && token ? (
         <Countdown
@@ -113,10 +160,10 @@ export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
           expiresAt={info.expiresAt}
           receivedAt={info.receivedAt}
           now={now}
-          retrying={error !== null}
+          retry={error ? retry : undefined}
         />
       ) : (
-        <div className="countdown placeholder">{error ? 'No valid token.' : 'Waiting for the first token…'}</div>
+        <NoToken error={error} expired={expired} retry={retry} />
       )}
 
       <div className="actions">
@@ -137,9 +184,9 @@ export function WatchRoom({ room }: { room: (typeof ROOMS)[number] }) {
           <dt>unct</dt>
           <dd>{String(unct ?? '—')}</dd>
           <dt>issued</dt>
-          <dd>{typeof iat === 'number' ? `${formatClock(iat * 1000)} (iat ${iat})` : '—'}</dd>
+          <dd data-testid="issued">{formatClock(info?.issuedAt)}</dd>
           <dt>expires</dt>
-          <dd>{typeof exp === 'number' ? `${formatClock(exp * 1000)} (exp ${exp})` : '—'}</dd>
+          <dd data-testid="expires">{formatClock(info?.expiresAt)}</dd>
           {Object.entries(otherClaims).map(([name, value]) => (
             <Claim key={name} name={name} value={value} />
           ))}

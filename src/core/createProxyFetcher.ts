@@ -13,19 +13,36 @@ export interface ProxyFetcherOptions {
   /** @defaultValue 'same-origin' */
   credentials?: RequestCredentials;
   /**
-   * How long to wait for the proxy before failing with `timeout`.
-   * @defaultValue 10_000
+   * How long to wait for the proxy's answer before failing with `timeout`: longer than the
+   * proxy's own CAS timeout (10 s), so its 504 `cas-timeout` arrives first.
+   * @defaultValue 15_000
    */
   timeoutMs?: number;
   /** The `fetch` to use. @defaultValue globalThis.fetch, read at each request */
   fetch?: typeof fetch;
 }
 
+/**
+ * Longer than the proxy's own CAS timeout (10 s, `DEFAULT_CAS_TIMEOUT_MS` on the server), so the
+ * proxy's 504 `cas-timeout` arrives before the client gives up and blames the proxy; shorter than
+ * the provider's 30 s cap on any fetcher (`FETCHER_TIMEOUT_MS`), so this clearer error comes first.
+ */
+export const DEFAULT_PROXY_TIMEOUT_MS = 15_000;
+/** A token answer is under 2 kB and an error body a line of text: no more of an answer is read. */
+export const MAX_ANSWER_BYTES = 16 * 1024;
+
+const ignore = () => {};
+
+/**
+ * `url` with its `room` parameter set: a `room` already there is replaced, every other parameter
+ * kept as written, and a relative URL stays relative (the browser resolves it).
+ */
 function withRoom(url: string, room: string | undefined): string {
   if (room === undefined) return url;
-  const [path, hash] = url.split('#', 2) as [string, string | undefined];
-  const joined = `${path}${path.includes('?') ? '&' : '?'}room=${encodeURIComponent(room)}`;
-  return hash === undefined ? joined : `${joined}#${hash}`;
+  const hashAt = url.includes('#') ? url.indexOf('#') : url.length;
+  const queryAt = url.slice(0, hashAt).includes('?') ? url.indexOf('?') : hashAt;
+  const kept = url.slice(queryAt + 1, hashAt).split('&').filter((pair) => pair !== '' && !/^room(=|$)/.test(pair));
+  return `${url.slice(0, queryAt)}?${[...kept, `room=${encodeURIComponent(room)}`].join('&')}${url.slice(hashAt)}`;
 }
 
 /** Every failure names the proxy, so a wrong URL or route shows in the message. */
@@ -33,23 +50,77 @@ function proxyError(url: string, code: CasTokenErrorCode, what: string, options?
   return new CasTokenError(code, `The token proxy ${url} ${what}`, options);
 }
 
-function httpError(response: Response, url: string): CasTokenError {
-  const { status } = response;
-  if (status === 401 || status === 403) {
-    return proxyError(url, 'unauthorized', `refused the request (HTTP ${status}): is the user signed in?`, { status });
+/**
+ * The body as text, or undefined when it is longer than `MAX_ANSWER_BYTES`: then `stop` ends the
+ * transfer. The browser drains a clone itself: Chromium reports a request whose body only a
+ * script's stream read as cancelled (seen with Next.js's gzipped answers), and its Network panel
+ * then shows no answer.
+ */
+async function readBounded(response: Response, stop: () => void): Promise<string | undefined> {
+  const announcedTooLong = Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES;
+  if (!announcedTooLong && response.body) {
+    response.clone().arrayBuffer().catch(ignore);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let bytes = 0; ; ) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      bytes += value.byteLength;
+      if (bytes > MAX_ANSWER_BYTES) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    reader.cancel().catch(ignore);
+  } else if (!announcedTooLong) {
+    // A `fetch` option whose responses have no stream: the text is whole already.
+    const text = await response.text();
+    if (text.length <= MAX_ANSWER_BYTES) return text;
   }
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-  return proxyError(url, 'http', `answered HTTP ${status}.`, { status, retryAfterMs });
+  stop();
+  return undefined;
 }
 
-async function readAnswer(response: Response, url: string): Promise<Exclude<StreamTokenFetchResult, string>> {
-  const text = await response.text();
+async function httpError(response: Response, url: string, stop: () => void): Promise<CasTokenError> {
+  const { status } = response;
+  let body: { error?: unknown; message?: unknown } = {};
+  try {
+    // The proxy's JSON error body `{ error, message }`, when it sent one.
+    body = JSON.parse((await readBounded(response, stop)) ?? '') ?? {};
+  } catch {
+    // Not JSON, too long or cut short: the status says enough.
+  }
+  const proxyCode = typeof body.error === 'string' && /^[\w.-]{1,64}$/.test(body.error) ? body.error : undefined;
+  const message = typeof body.message === 'string' ? body.message.trim().slice(0, 300) : '';
+  const said = proxyCode || message ? ` (${[proxyCode, message].filter(Boolean).join(': ')})` : '';
+  if (status === 401 || status === 403) {
+    return proxyError(url, 'unauthorized', `refused the request with HTTP ${status}${said}: is the user signed in?`, { status, proxyCode });
+  }
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  const what =
+    proxyCode === 'cas-unauthorized'
+      ? ": CAS refused the app's API key or secret. That is a configuration problem on the server (CAS_API_KEY, CAS_API_SECRET), not an outage."
+      : '.';
+  return proxyError(url, 'http', `answered HTTP ${status}${said}${what}`, { status, retryAfterMs, proxyCode });
+}
+
+const looksLikeHtml = (response: Response, text = '') =>
+  /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
+
+async function readAnswer(response: Response, url: string, stop: () => void): Promise<Exclude<StreamTokenFetchResult, string>> {
+  const text = await readBounded(response, stop);
+  // Before the size: a sign-in page may well be larger than any token answer.
+  if (response.redirected && looksLikeHtml(response, text)) {
+    const to = response.url ? ` at ${new URL(response.url).pathname}` : '';
+    throw proxyError(url, 'unauthorized', `was redirected to an HTML page${to}, probably a sign-in page: is the user signed in?`);
+  }
+  if (text === undefined) {
+    throw proxyError(url, 'invalid-response', `answered more than ${MAX_ANSWER_BYTES} bytes, far more than a token: is ${url} routed to the token handler?`);
+  }
   let body: { token?: unknown; expiresIn?: unknown } | null;
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    const html = /html/i.test(response.headers.get('content-type') ?? '') || /^\s*</.test(text);
-    const what = html ? 'an HTML page' : 'something that is not JSON';
+    const what = looksLikeHtml(response, text) ? 'an HTML page' : 'something that is not JSON';
     throw proxyError(url, 'invalid-response', `answered ${what} instead of JSON: is ${url} routed to the token handler?`, { cause });
   }
   const token = body?.token;
@@ -92,9 +163,11 @@ function expiresInFromDate(token: string, date: string | null): number | undefin
  * Makes a fetcher that asks the app's own backend proxy (`react-cas-token/server`'s handler, or
  * any endpoint answering `{ token, expiresIn? }`) for a token: `GET url?room=<room>`.
  *
- * It fails with a `CasTokenError`: `unauthorized` on 401/403, `http` on other non-2xx answers
- * (with `status` and `retryAfterMs`), `invalid-response` on an answer that is not JSON with a
- * string `token`, `network` when the request fails, `timeout` after `timeoutMs`.
+ * It fails with a `CasTokenError`: `unauthorized` on 401/403 and on a redirect to an HTML page (a
+ * sign-in page), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
+ * from the proxy's JSON error body `{ error, message }`), `invalid-response` on an answer that is
+ * not JSON with a string `token` (or larger than 16 kB), `network` when the request fails,
+ * `timeout` after `timeoutMs`.
  *
  * @example
  * ```tsx
@@ -108,7 +181,7 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
   if (typeof url !== 'string' || url.trim() === '') {
     throw new CasTokenError('invalid-config', 'createProxyFetcher needs the URL of your token proxy, e.g. "/api/cas-token".');
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
   if (!(timeoutMs > 0)) {
     throw new CasTokenError('invalid-config', `createProxyFetcher: timeoutMs must be a positive number of ms, not ${timeoutMs}.`);
   }
@@ -126,8 +199,8 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
         cache: 'no-store',
         signal: timeout.signal,
       });
-      if (!response.ok) throw httpError(response, url);
-      return await readAnswer(response, url);
+      if (!response.ok) throw await httpError(response, url, timeout.abort);
+      return await readAnswer(response, url, timeout.abort);
     } catch (cause) {
       throw failure(cause);
     } finally {
@@ -135,9 +208,9 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
     }
 
     function failure(cause: unknown): unknown {
-      if (cause instanceof CasTokenError) return cause;
       // Aborted by the caller: pass the abort on untouched, the token is no longer wanted.
       if (signal.aborted) return signal.reason ?? cause;
+      if (cause instanceof CasTokenError) return cause;
       if (timeout.timedOut()) {
         return proxyError(url, 'timeout', `did not answer within ${timeoutMs} ms.`, { cause });
       }

@@ -16,6 +16,8 @@ export function timeoutSignal(signal: AbortSignal | undefined, timeoutMs: number
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    /** Aborts now, e.g. a transfer whose answer turned out too large to read. */
+    abort: () => controller.abort(),
     dispose() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

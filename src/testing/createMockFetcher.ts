@@ -1,51 +1,23 @@
 import { CasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
-import type { StreamTokenFetcher, StreamTokenFetcherContext } from '../core/StreamTokenFetcher.js';
-import { createTestToken } from './createTestToken.js';
+import type { StreamTokenFetcher, StreamTokenFetcherContext, StreamTokenFetchResult } from '../core/StreamTokenFetcher.js';
+import { checkMockTokenOptions, createMockTokenSource, type MockCall, type MockFailures, type MockTokenOptions } from './mockTokenSource.js';
 
 /** How a mock call fails: an error code (with a ready-made message), or the exact error to throw. */
 export type MockFailure = CasTokenErrorCode | CasTokenError;
 
 /** One call of a mock fetcher, as recorded in `fetcher.calls`. */
-export interface MockFetcherCall {
-  /** 1 for the first call. */
-  number: number;
-  /** The room the provider asked for, if any. */
-  room: string | undefined;
-  /** `Date.now()` when the call was made (the fake clock under fake timers). */
-  startedAt: number;
-  /** `Date.now()` when it answered, failed or was aborted; undefined while in flight. */
-  settledAt: number | undefined;
-  status: 'pending' | 'success' | 'error' | 'aborted';
-  /** True once the caller's signal fired while the call was in flight. */
-  aborted: boolean;
-  /** The token answered, for `success`. */
-  token: string | undefined;
+export interface MockFetcherCall extends MockCall {
   /** The error thrown, for `error`. */
   error: CasTokenError | undefined;
 }
 
-export interface MockFetcherOptions {
-  /**
-   * The lifetime of the tokens it mints, in ms. `Infinity` mints tokens without `exp`.
-   * @defaultValue 3_600_000
-   */
-  lifetimeMs?: number;
-  /**
-   * How long each call takes, in ms, timed with `setTimeout` so fake timers drive it.
-   * @defaultValue 0 (answers on the next microtask, no timer)
-   */
-  latencyMs?: number;
+export interface MockFetcherOptions extends MockTokenOptions {
   /**
    * Which calls fail: by call number (`{ 2: 'network', 3: 'http' }`), or a function of the call
    * that returns a failure or undefined (`() => 'unauthorized'` fails every call).
    */
-  failures?: Partial<Record<number, MockFailure>> | ((call: MockFetcherCall) => MockFailure | undefined);
-  /**
-   * Answer everyone asking for a room the same token, as the server proxy does (a CAS token
-   * stands for one session), until half its lifetime has passed. Otherwise every call mints a
-   * new token.
-   * @defaultValue false
-   */
+  failures?: MockFailures<MockFailure, MockFetcherCall>;
+  /** @defaultValue false */
   sameTokenPerRoom?: boolean;
 }
 
@@ -76,14 +48,28 @@ function toError(failure: MockFailure, call: MockFetcherCall): CasTokenError {
   return new CasTokenError(failure, `${MESSAGES[failure]} [mock call ${call.number}]`, status === undefined ? {} : { status });
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+/** The options a `MockCasTokenProvider` lends to the mock fetcher it uses, read at each call. */
+const lentOptions = new WeakMap<StreamTokenFetcher, () => MockFetcherOptions>();
+
+/**
+ * Lets a provider's mock options fill in whatever options a mock fetcher was not given itself.
+ * Internal to the testing entry: `MockCasTokenProvider` calls it.
+ */
+export function lendMockOptions(fetcher: StreamTokenFetcher, getOptions: () => MockFetcherOptions): void {
+  lentOptions.set(fetcher, getOptions);
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /**
  * Makes a fetcher for tests and stories that answers `{ token, expiresIn }` with test tokens,
  * fails on the calls you choose with any `CasTokenError` code, honours the abort signal, and
  * records each call (room, time, outcome) in `fetcher.calls`.
+ *
+ * Given to a `MockCasTokenProvider`, the options it was made with win, and the provider's
+ * (`lifetimeMs`, `latencyMs`, ...) fill in the ones it was not given.
  *
  * @example
  * ```ts
@@ -94,85 +80,26 @@ function abortReason(signal: AbortSignal): unknown {
  * ```
  */
 export function createMockFetcher(options: MockFetcherOptions = {}): MockFetcher {
-  const lifetimeMs = options.lifetimeMs ?? 3_600_000;
-  const latencyMs = options.latencyMs ?? 0;
-  const calls: MockFetcherCall[] = [];
-  const queued: MockFailure[] = [];
-  const roomTokens = new Map<string | undefined, { token: string; issuedAt: number }>();
-
-  function plannedFailure(call: MockFetcherCall): MockFailure | undefined {
-    if (queued.length > 0) return queued.shift();
-    const { failures } = options;
-    return typeof failures === 'function' ? failures(call) : failures?.[call.number];
-  }
-
-  function mint(room: string | undefined, now: number): { token: string; expiresIn?: number } {
-    let entry = options.sameTokenPerRoom ? roomTokens.get(room) : undefined;
-    if (entry === undefined || now - entry.issuedAt >= lifetimeMs / 2) {
-      entry = { token: createTestToken({ lifetimeMs, issuedAt: now, ...(room === undefined ? {} : { room }) }), issuedAt: now };
-      if (options.sameTokenPerRoom) roomTokens.set(room, entry);
-    }
-    if (lifetimeMs === Number.POSITIVE_INFINITY) return { token: entry.token };
-    return { token: entry.token, expiresIn: entry.issuedAt + lifetimeMs - now };
-  }
-
-  const fetcher = ({ signal, room }: StreamTokenFetcherContext) => {
-    const call: MockFetcherCall = {
-      number: calls.length + 1,
-      room,
-      startedAt: Date.now(),
-      settledAt: undefined,
-      status: 'pending',
-      aborted: false,
-      token: undefined,
-      error: undefined,
-    };
-    calls.push(call);
-    const failure = plannedFailure(call);
-
-    return new Promise<{ token: string; expiresIn?: number }>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        clearTimeout(timer);
-        call.aborted = true;
-        call.status = 'aborted';
-        call.settledAt = Date.now();
-        reject(abortReason(signal));
-      };
-      const answer = () => {
-        if (call.status !== 'pending') return;
-        signal.removeEventListener('abort', onAbort);
-        call.settledAt = Date.now();
-        if (failure !== undefined) {
-          call.status = 'error';
-          call.error = toError(failure, call);
-          reject(call.error);
-          return;
-        }
-        const result = mint(room, call.settledAt);
-        call.status = 'success';
-        call.token = result.token;
-        resolve(result);
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (latencyMs > 0) timer = setTimeout(answer, latencyMs);
-      else queueMicrotask(answer);
-    });
+  checkMockTokenOptions('createMockFetcher', options);
+  const resolveOptions = (): MockFetcherOptions => {
+    const lent = lentOptions.get(fetcher)?.();
+    if (lent === undefined) return options;
+    const merged = { ...definedOnly(lent), ...definedOnly(options) };
+    checkMockTokenOptions('createMockFetcher (with the provider\u2019s options)', merged);
+    return merged;
   };
+  const source = createMockTokenSource<MockFailure, MockFetcherCall>(resolveOptions);
 
-  return Object.assign(fetcher, {
-    calls,
-    failNext(failure: MockFailure, count = 1) {
-      for (let i = 0; i < count; i++) queued.push(failure);
-    },
-    reset() {
-      calls.length = 0;
-      queued.length = 0;
-      roomTokens.clear();
-    },
-  });
+  async function fetcher({ signal, room }: StreamTokenFetcherContext): Promise<StreamTokenFetchResult> {
+    const call = source.open({ room, error: undefined });
+    const outcome = await source.serve(call, signal);
+    if (outcome.failure === undefined) {
+      const { token, expiresIn, refreshIn } = outcome;
+      return { token, ...(expiresIn !== undefined && { expiresIn }), ...(refreshIn !== undefined && { refreshIn }) };
+    }
+    call.error = toError(outcome.failure, call);
+    throw call.error;
+  }
+
+  return Object.assign(fetcher, { calls: source.calls, failNext: source.failNext, reset: source.reset });
 }

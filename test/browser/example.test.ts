@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { build, createServer, type Plugin, type ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { CasTokenDevServerApi } from '../../example/vite.config';
 import { launchChromium, type LaunchedChromium } from './support/chromium';
 
@@ -32,6 +32,7 @@ let browser: LaunchedChromium;
 const traffic: Exchange[] = [];
 const socketFrames: string[] = [];
 const pageErrors: string[] = [];
+const notFound: string[] = [];
 const savedEnv = Object.fromEntries(CAS_ENV.map((name) => [name, process.env[name]]));
 
 function restoreEnv() {
@@ -44,9 +45,18 @@ function restoreEnv() {
 /** The token the page shows, or '' while it holds none. */
 const shownToken = () => page.getByTestId('token').getAttribute('data-token').then((token) => token ?? '');
 
-function expiresAtOf(token: string): number {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };
-  return payload.exp * 1000;
+function claimsOf(token: string): { iat: number; exp: number } {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { iat: number; exp: number };
+}
+
+const expiresAtOf = (token: string) => claimsOf(token).exp * 1000;
+
+/** `epochMs` as the page's clock face shows it (the example's `formatClock`), in the page's locale. */
+function clockFaces(target: Page, epochs: number[]): Promise<string[]> {
+  return target.evaluate(
+    (times) => times.map((ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })),
+    epochs,
+  );
 }
 
 async function waitForTokenOtherThan(previous: string, timeout: number): Promise<string> {
@@ -59,6 +69,12 @@ async function waitForTokenOtherThan(previous: string, timeout: number): Promise
     { timeout, polling: 50 },
   );
   return shownToken();
+}
+
+/** Back to a healthy mock CAS whatever a failed test left it in, so the next test starts clean. */
+async function healthyMockCas(): Promise<void> {
+  const response = await page.request.post(`${baseUrl}api/mock-cas/mode`, { data: { mode: 'ok' } });
+  expect(response.status()).toBe(200);
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -94,6 +110,7 @@ beforeAll(async () => {
     void request.response().then(async (response) => {
       if (!response) return;
       exchange.status = response.status();
+      if (exchange.status === 404) notFound.push(exchange.url);
       exchange.responseHeaders = JSON.stringify(await response.allHeaders());
       exchange.body = await response.text().catch(() => '');
     });
@@ -120,6 +137,10 @@ describe('the watch-party example in Chromium', () => {
     expect(await page.getByTestId('claims').textContent()).toMatch(/rid.+unct.+issued.+expires/);
     expect(await page.getByTestId('refresh-countdown').textContent()).toMatch(/^\d+\.\d s$/);
     expect(await page.getByTestId('refresh-log').textContent()).toContain('First token');
+    // The raw claims as the issuer wrote them; their times on the local clock are another test's.
+    const { iat, exp } = claimsOf(await shownToken());
+    expect(await page.getByTestId('claims').textContent()).toContain(`iat${iat}`);
+    expect(await page.getByTestId('claims').textContent()).toContain(`exp${exp}`);
 
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'example.png'), fullPage: true });
@@ -163,12 +184,15 @@ describe('the watch-party example in Chromium', () => {
   });
 
   it('shows the error panel while the mock CAS fails, and recovers on its own once it is healthy', async () => {
+    onTestFinished(healthyMockCas);
     await page.locator('[data-mode="error"]').click();
 
     const panel = page.getByTestId('error-panel');
     await panel.waitFor({ state: 'visible', timeout: LIFETIME_MS * 2 });
     expect(await panel.getAttribute('data-code')).toBe('http');
     expect(await panel.textContent()).toContain('HTTP 502');
+    // While failing, a countdown to the next automatic retry (the provider's `retryAt`).
+    await expect.poll(() => page.getByTestId('next-retry').textContent()).toMatch(/^Next retry in \d+\.\d s$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'example-error.png'), fullPage: true });
 
     await page.locator('[data-mode="ok"]').click();
@@ -177,6 +201,72 @@ describe('the watch-party example in Chromium', () => {
     await panel.waitFor({ state: 'detached', timeout: 20_000 });
     await waitForTokenOtherThan('', 5_000);
     expect(await page.getByTestId('connection').textContent()).toContain('Connected');
+  });
+
+  it('says the token expired and is being renewed while a renewal hangs, then counts down to the next retry', async () => {
+    onTestFinished(healthyMockCas);
+    const held = await waitForTokenOtherThan('', 10_000);
+    await page.locator('[data-mode="hang"]').click();
+
+    // The renewal waits on the proxy, which waits up to 10 s on the hanging CAS: the token expires meanwhile.
+    const noToken = page.getByTestId('no-token');
+    await noToken.waitFor({ state: 'visible', timeout: LIFETIME_MS + 5_000 });
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAtOf(held) - 1_000);
+    expect(await noToken.textContent()).toMatch(/^The token expired at .+; renewing…$/);
+    expect(await page.getByTestId('connection').textContent()).toContain('Renewing');
+    await page.screenshot({ path: join(SCREENSHOTS, 'example-renewing.png'), fullPage: true });
+
+    // The proxy's 504 (its CAS timeout, shorter than the client's) ends the wait: a countdown to the next try.
+    const panel = page.getByTestId('error-panel');
+    await panel.waitFor({ state: 'visible', timeout: 20_000 });
+    expect(await panel.textContent()).toContain('cas-timeout');
+    await expect.poll(() => noToken.textContent()).toMatch(/^The token expired at .+\. Next retry in \d+\.\d s$/);
+    expect(await page.getByTestId('connection').textContent()).toContain('Disconnected');
+
+    await page.locator('[data-mode="ok"]').click();
+    await panel.waitFor({ state: 'detached', timeout: 30_000 });
+    await waitForTokenOtherThan('', 5_000);
+  });
+
+  it("shows claim times on the local clock, however far it is from the issuer's", async () => {
+    const skew = 60 * 60_000;
+    const skewed = await context.newPage();
+    skewed.on('pageerror', (error) => pageErrors.push(String(error)));
+    // This page's clock runs an hour ahead of the mock CAS's.
+    await skewed.addInitScript((ahead) => {
+      const RealDate = Date;
+      class AheadDate extends RealDate {
+        constructor(...args: unknown[]) {
+          if (args.length === 0) super(RealDate.now() + ahead);
+          else super(...(args as [string]));
+        }
+        static override now() {
+          return RealDate.now() + ahead;
+        }
+      }
+      globalThis.Date = AheadDate as DateConstructor;
+    }, skew);
+    await skewed.goto(baseUrl);
+    await skewed.locator('[data-testid="token"][data-token^="ey"]').waitFor({ timeout: 15_000 });
+
+    const { iat, exp } = claimsOf((await skewed.getByTestId('token').getAttribute('data-token'))!);
+    const issued = await skewed.getByTestId('issued').textContent();
+    const expires = await skewed.getByTestId('expires').textContent();
+    // Issued on the page's clock: the issuer's `iat` plus the skew, give or take the second it took.
+    expect(await clockFaces(skewed, [-1_000, 0].map((d) => iat * 1000 + skew + d))).toContain(issued);
+    expect(await clockFaces(skewed, [-1_000, 0].map((d) => exp * 1000 + skew + d))).toContain(expires);
+    expect(await clockFaces(skewed, [iat * 1000])).not.toContain(issued);
+    await skewed.close();
+  });
+
+  it('loads without a single 404, a favicon included', async () => {
+    expect(notFound).toEqual([]);
+    // Browsers ask for /favicon.ico unless the page names its icon; the named one is served.
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    expect(icon).toBeTruthy();
+    const served = await page.request.get(new URL(icon!, baseUrl).href);
+    expect(served.status()).toBe(200);
+    expect(served.headers()['content-type']).toMatch(/^image\//);
   });
 
   it('is readable at a phone width', async () => {

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CasTokenError, createProxyFetcher, decodeStreamToken } from 'react-cas-token';
@@ -23,6 +23,10 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Route {
@@ -59,6 +63,30 @@ describe('createProxyFetcher', () => {
     routes.set('/q', json(200, { token: createTestToken() }));
     await createProxyFetcher(`${base}/q?v=2`)({ signal: new AbortController().signal, room: 'a' });
     expect(seen.at(-1)!.url).toBe('/q?v=2&room=a');
+  });
+
+  it('sets the room on a URL that already names one, instead of sending it twice', async () => {
+    routes.set('/q', json(200, { token: createTestToken() }));
+    await createProxyFetcher(`${base}/q?room=lobby&v=2&rooms=x`)({ signal: new AbortController().signal, room: 'movie night' });
+    expect(seen.at(-1)!.url).toBe('/q?v=2&rooms=x&room=movie%20night');
+  });
+
+  it('keeps a room in the URL as it is when the provider has none', async () => {
+    routes.set('/q', json(200, { token: createTestToken() }));
+    await createProxyFetcher(`${base}/q?room=lobby`)({ signal: new AbortController().signal });
+    expect(seen.at(-1)!.url).toBe('/q?room=lobby');
+  });
+
+  it('keeps a relative URL relative, for the browser to resolve against the page', async () => {
+    const requested: unknown[] = [];
+    const fetch = (async (input: unknown) => {
+      requested.push(input);
+      return new Response(JSON.stringify({ token: createTestToken() }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const signal = new AbortController().signal;
+    await createProxyFetcher('/api/cas-token', { fetch })({ signal, room: 'movie-night' });
+    await createProxyFetcher('api/cas-token?v=2&room=lobby#x', { fetch })({ signal, room: 'movie-night' });
+    expect(requested).toEqual(['/api/cas-token?room=movie-night', 'api/cas-token?v=2&room=movie-night#x']);
   });
 
   it('sends headers from a function called for every request', async () => {
@@ -134,5 +162,127 @@ describe('createProxyFetcher', () => {
   it('refuses to be made without a URL or with a bad timeout', () => {
     expect(() => createProxyFetcher('')).toThrow(expect.objectContaining({ code: 'invalid-config' }));
     expect(() => createProxyFetcher('/api', { timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+  });
+
+  it('reads a redirect that ends on an HTML page as unauthorized, naming the path but not the query', async () => {
+    routes.set('/expired', (_req, res) => res.writeHead(302, { location: '/sign-in?next=%2Fapi&ticket=s3cr3t' }).end());
+    routes.set('/sign-in', (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><form>Sign in</form>${' '.repeat(20_000)}`));
+
+    const error = await failureOf(fetchFrom('/expired', routes.get('/expired')!));
+
+    expect(error.code).toBe('unauthorized');
+    expect(error.message).toContain('redirected');
+    expect(error.message).toContain('/sign-in');
+    expect(error.message).toMatch(/sign-in page/);
+    expect(error.message).not.toContain('s3cr3t');
+    expect(error.message).not.toContain('?next');
+  });
+
+  it('recognises a sign-in page after a redirect by its content when it has no content-type', async () => {
+    routes.set('/login', (_req, res) => res.writeHead(200).end('  <html><body>Sign in</body></html>'));
+    const error = await failureOf(fetchFrom('/gone', (_req, res) => res.writeHead(307, { location: '/login' }).end()));
+    expect(error.code).toBe('unauthorized');
+  });
+
+  it('follows a redirect that ends on a token', async () => {
+    const token = createTestToken();
+    routes.set('/v2/token', json(200, { token, expiresIn: 1000 }));
+    const answer = await fetchFrom('/v1/token', (req, res) => res.writeHead(308, { location: `/v2/token?${req.url!.split('?')[1]}` }).end(), 'a');
+    expect(answer).toEqual({ token, expiresIn: 1000 });
+    expect(seen.at(-1)!.url).toBe('/v2/token?room=a');
+  });
+
+  it.each([
+    [502, 'cas-http', 'The token service answered with an error.'],
+    [504, 'cas-timeout', 'The token service did not answer in time.'],
+    [503, 'store-unavailable', 'The token store cannot be reached.'],
+  ])("passes on the proxy's error body of an HTTP %i: its code as proxyCode, its message in the error", async (status, code, message) => {
+    const error = await failureOf(fetchFrom(`/e${status}`, json(status, { error: code, message })));
+    expect(error).toMatchObject({ code: 'http', status, proxyCode: code });
+    expect(error.message).toContain(`HTTP ${status}`);
+    expect(error.message).toContain(code);
+    expect(error.message).toContain(message);
+  });
+
+  it("names CAS refusing the app's key a server configuration problem, not an outage", async () => {
+    const error = await failureOf(
+      fetchFrom('/cas401', json(502, { error: 'cas-unauthorized', message: "The token service refused this server's credentials." })),
+    );
+    expect(error).toMatchObject({ code: 'http', status: 502, proxyCode: 'cas-unauthorized' });
+    expect(error.message).toMatch(/configuration problem on the server/);
+    expect(error.message).toMatch(/CAS_API_KEY/);
+    expect(error.message).toMatch(/not an outage/);
+  });
+
+  it("keeps the proxy's reason for a 401", async () => {
+    const error = await failureOf(fetchFrom('/signin', json(401, { error: 'unauthorized', message: 'Sign in first.' })));
+    expect(error).toMatchObject({ code: 'unauthorized', status: 401, proxyCode: 'unauthorized' });
+    expect(error.message).toContain('Sign in first.');
+  });
+
+  it('ignores an error body that is not the proxy\'s { error, message }', async () => {
+    const html = await failureOf(fetchFrom('/e500', (_req, res) => res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>oops</h1>')));
+    const odd = await failureOf(fetchFrom('/e500b', json(500, { error: '<script>alert(1)</script>', message: 42 })));
+    for (const error of [html, odd]) {
+      expect(error).toMatchObject({ code: 'http', status: 500 });
+      expect(error.proxyCode).toBeUndefined();
+      expect(error.message).toBe(`The token proxy ${base}${error === html ? '/e500' : '/e500b'} answered HTTP 500.`);
+    }
+  });
+
+  it("caps the proxy's message it repeats", async () => {
+    const error = await failureOf(fetchFrom('/long', json(500, { error: 'internal', message: 'x'.repeat(5_000) })));
+    expect(error.proxyCode).toBe('internal');
+    expect(error.message.length).toBeLessThan(500);
+  });
+
+  it('stops reading an error body after 16 kB, even one that never ends', async () => {
+    const error = await failureOf(
+      fetchFrom('/flood', (_req, res) => {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.write(`{"error":"cas-http","message":"${'x'.repeat(20_000)}`); // and never ends
+      }),
+    );
+    expect(error).toMatchObject({ code: 'http', status: 502 });
+    expect(error.proxyCode).toBeUndefined();
+  });
+
+  it('refuses an answer larger than 16 kB without waiting for its end', async () => {
+    const error = await failureOf(
+      fetchFrom('/huge', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"token":"${'x'.repeat(20_000)}`); // and never ends
+      }),
+    );
+    expect(error.code).toBe('invalid-response');
+    expect(error.message).toContain('16384 bytes');
+  });
+
+  it('refuses an answer that announces more than 16 kB without reading it', async () => {
+    const error = await failureOf(
+      fetchFrom('/announced', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(1_000_000) });
+        res.write('{"token":"');
+      }),
+    );
+    expect(error.code).toBe('invalid-response');
+  });
+
+  it("waits 15 s by default: longer than the proxy's 10 s CAS timeout, so its 504 arrives first", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let arrived!: () => void;
+    const requested = new Promise<void>((resolve) => (arrived = resolve));
+    routes.set('/slow-cas', () => arrived());
+    let settled: CasTokenError | undefined;
+    const pending = failureOf(createProxyFetcher(`${base}/slow-cas`)({ signal: new AbortController().signal })).then(
+      (error) => (settled = error),
+    );
+    await requested;
+
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(settled).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await pending;
+    expect(settled).toMatchObject({ code: 'timeout', message: expect.stringContaining('15000 ms') });
   });
 });

@@ -127,7 +127,7 @@ describe('the Express recipe in the README, run as written', () => {
 });
 
 describe('the README recipes', () => {
-  it.each(['next', 'hono', 'express'])('has a %s recipe with no `export const dynamic` line', (name) => {
+  it.each(['next-route', 'next-route-lazy', 'hono', 'express'])('has a %s recipe with no `export const dynamic` line', (name) => {
     expect(recipe(name).code).not.toMatch(/export const dynamic/);
   });
 });

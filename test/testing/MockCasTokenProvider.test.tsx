@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, screen } from '@testing-library/react';
-import { decodeStreamToken, useStreamToken } from 'react-cas-token';
+import { decodeStreamToken, useStreamToken, type StreamTokenFetcher } from 'react-cas-token';
 import { advance, START, useFakeClock, useRealClock } from './support';
-import { createMockFetcher, MockCasTokenProvider } from 'react-cas-token/testing';
+import { createMockFetcher, MockCasTokenProvider, type MockCasTokenProviderProps } from 'react-cas-token/testing';
 
 /** What a watch-party component shows, written to the DOM so the test reads it like a user. */
 function Player({ name = 'player' }: { name?: string }) {
@@ -79,7 +79,7 @@ describe('MockCasTokenProvider', () => {
     expect(screen.getByTestId('player').textContent).toBe('error (unauthorized)');
   });
 
-  it('recovers after a failing call once the next one succeeds', async () => {
+  it('retries a failed request after 100 ms, not the production backoff of seconds', async () => {
     const fetcher = createMockFetcher({ failures: { 1: 'network' } });
     render(
       <MockCasTokenProvider room="r" fetcher={fetcher}>
@@ -89,10 +89,28 @@ describe('MockCasTokenProvider', () => {
     await advance(0);
     expect(screen.getByTestId('player').textContent).toBe('error (network)');
 
-    // The provider's own backoff retries a network failure within a few seconds.
-    await advance(5_000);
+    await advance(99);
+    expect(fetcher.calls).toHaveLength(1);
+    await advance(1);
 
     expect(screen.getByTestId('player').textContent).toBe('room r');
+    expect(fetcher.calls.map((call) => [call.status, call.startedAt])).toEqual([
+      ['error', START],
+      ['success', START + 100],
+    ]);
+  });
+
+  it('takes another retryDelay when given one', async () => {
+    const fetcher = createMockFetcher({ failures: { 1: 'network' } });
+    render(
+      <MockCasTokenProvider room="r" fetcher={fetcher} retryDelay={(failureCount) => failureCount * 1_000}>
+        <Player />
+      </MockCasTokenProvider>,
+    );
+    await advance(999);
+    expect(fetcher.calls).toHaveLength(1);
+    await advance(1);
+
     expect(fetcher.calls.map((call) => call.status)).toEqual(['error', 'success']);
   });
 
@@ -154,5 +172,141 @@ describe('MockCasTokenProvider', () => {
     await advance(0);
 
     expect(fetcher.calls[0]).toMatchObject({ status: 'aborted', aborted: true });
+  });
+});
+
+describe('MockCasTokenProvider props over time', () => {
+  it('applies new failures from the next request when re-rendered with them', async () => {
+    const tree = (props: Partial<MockCasTokenProviderProps>) => (
+      <MockCasTokenProvider room="r" {...props}>
+        <Player />
+      </MockCasTokenProvider>
+    );
+    const view = render(tree({ failures: () => 'network' }));
+    await advance(250);
+    expect(screen.getByTestId('player').textContent).toBe('error (network)');
+
+    view.rerender(tree({ failures: undefined }));
+    await advance(100);
+
+    expect(screen.getByTestId('player').textContent).toBe('room r');
+  });
+
+  it('mints with a new lifetimeMs from the next request when re-rendered with it', async () => {
+    const tree = (lifetimeMs: number) => (
+      <MockCasTokenProvider room="r" lifetimeMs={lifetimeMs}>
+        <Player />
+      </MockCasTokenProvider>
+    );
+    const view = render(tree(10_000));
+    await advance(0);
+
+    view.rerender(tree(60_000));
+    await advance(5_000);
+
+    const renewed = decodeStreamToken(tokenOf()!);
+    expect(renewed.issuedAt).toBe(START + 5_000);
+    expect(renewed.expiresAt).toBe(START + 65_000);
+  });
+
+  it("fills in a given mock fetcher's missing options from its props, the fetcher's own winning", async () => {
+    const failing = createMockFetcher({ failures: { 1: 'network' } });
+    const ownLifetime = createMockFetcher({ lifetimeMs: 5_000 });
+    render(
+      <>
+        <MockCasTokenProvider room="a" lifetimeMs={20_000} fetcher={failing}>
+          <Player name="a" />
+        </MockCasTokenProvider>
+        <MockCasTokenProvider room="b" lifetimeMs={20_000} fetcher={ownLifetime}>
+          <Player name="b" />
+        </MockCasTokenProvider>
+      </>,
+    );
+    await advance(100);
+
+    expect(failing.calls.map((call) => call.status)).toEqual(['error', 'success']);
+    expect(decodeStreamToken(tokenOf('a')!).expiresAt).toBe(START + 100 + 20_000);
+    expect(decodeStreamToken(tokenOf('b')!).expiresAt).toBe(START + 5_000);
+  });
+
+  it('calls createFetcher once per mount, so every mount starts afresh', async () => {
+    const made: ReturnType<typeof createMockFetcher>[] = [];
+    const createFetcher = () => {
+      const fetcher = createMockFetcher({ failures: { 1: 'unauthorized' } });
+      made.push(fetcher);
+      return fetcher;
+    };
+    const tree = () => (
+      <MockCasTokenProvider room="r" createFetcher={createFetcher}>
+        <Player />
+      </MockCasTokenProvider>
+    );
+    const first = render(tree());
+    await advance(0);
+    first.rerender(tree());
+    await advance(0);
+    expect(screen.getByTestId('player').textContent).toBe('error (unauthorized)');
+    first.unmount();
+
+    render(tree());
+    await advance(0);
+
+    expect(made).toHaveLength(2);
+    expect(screen.getByTestId('player').textContent).toBe('error (unauthorized)');
+  });
+
+  it('uses what createFetcher makes, a fetcher of any kind', async () => {
+    const fetcher: StreamTokenFetcher = vi.fn(async () => 'not-a-jwt');
+    render(
+      <MockCasTokenProvider room="r" createFetcher={() => fetcher}>
+        <Player />
+      </MockCasTokenProvider>,
+    );
+    await advance(0);
+
+    expect(fetcher).toHaveBeenCalledWith(expect.objectContaining({ room: 'r' }));
+    expect(screen.getByTestId('player').textContent).toBe('error (invalid-token)');
+  });
+
+  it("stays pending with latencyMs: Infinity, until the client's own 30 s timeout gives up on the call", async () => {
+    const fetcher = createMockFetcher();
+    render(
+      <MockCasTokenProvider room="r" latencyMs={Number.POSITIVE_INFINITY} fetcher={fetcher}>
+        <Player />
+      </MockCasTokenProvider>,
+    );
+
+    await advance(29_999);
+    expect(screen.getByTestId('player').textContent).toBe('pending');
+    expect(fetcher.calls).toEqual([expect.objectContaining({ status: 'pending' })]);
+    await advance(1);
+
+    expect(screen.getByTestId('player').textContent).toBe('error (timeout)');
+    expect(fetcher.calls[0]).toMatchObject({ status: 'aborted', settledAt: START + 30_000 });
+  });
+
+  it('renews a first token that has little time left at half of that time', async () => {
+    render(
+      <MockCasTokenProvider room="r" lifetimeMs={60_000} firstTokenExpiresInMs={4_000}>
+        <Player />
+      </MockCasTokenProvider>,
+    );
+    await advance(0);
+    const first = tokenOf();
+    expect(decodeStreamToken(first!).expiresAt).toBe(START + 4_000);
+
+    await advance(1_999);
+    expect(tokenOf()).toBe(first);
+    await advance(1);
+
+    expect(decodeStreamToken(tokenOf()!).expiresAt).toBe(START + 2_000 + 60_000);
+  });
+
+  it('refuses bad mock props and a fetcher with createFetcher, with a RangeError naming them', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(() => render(<MockCasTokenProvider latencyMs={-5} />)).toThrow(/<MockCasTokenProvider>: latencyMs must be/);
+    expect(() => render(<MockCasTokenProvider lifetimeMs={10_000} firstTokenExpiresInMs={0} />)).toThrow(RangeError);
+    const both = { fetcher: createMockFetcher(), createFetcher: () => createMockFetcher() } as unknown as MockCasTokenProviderProps;
+    expect(() => render(<MockCasTokenProvider {...both} />)).toThrow(/`fetcher` or `createFetcher`, not both/);
   });
 });

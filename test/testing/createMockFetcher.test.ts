@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CasTokenError, decodeStreamToken } from 'react-cas-token';
 import { createMockFetcher } from 'react-cas-token/testing';
+import { processWarningsDuring } from './support';
+import { setTimeout as realDelay } from 'node:timers/promises';
 
 const START = Date.UTC(2030, 0, 1);
 
@@ -43,6 +45,13 @@ describe('createMockFetcher', () => {
     ]);
   });
 
+  it("answers with no latency where fake timers fake queueMicrotask too (Jest's do)", async () => {
+    vi.useRealTimers();
+    vi.useFakeTimers({ now: START, toFake: ['setTimeout', 'clearTimeout', 'Date', 'queueMicrotask'] });
+
+    await expect(ask(createMockFetcher())).resolves.toHaveProperty('token');
+  });
+
   it('takes latencyMs on the timer clock, so fake timers decide when it answers', async () => {
     const fetcher = createMockFetcher({ latencyMs: 1_000 });
     const settled = vi.fn();
@@ -64,7 +73,7 @@ describe('createMockFetcher', () => {
     expect(first).not.toEqual(second);
   });
 
-  it('with sameTokenPerRoom, answers a room the same token until half its lifetime has passed', async () => {
+  it('with sameTokenPerRoom, answers a room the same token until half its lifetime has passed, saying when it rotates', async () => {
     const fetcher = createMockFetcher({ lifetimeMs: 10_000, sameTokenPerRoom: true });
 
     const first = (await ask(fetcher, 'a')) as { token: string };
@@ -75,7 +84,7 @@ describe('createMockFetcher', () => {
     const renewed = (await ask(fetcher, 'a')) as { token: string };
 
     expect(other.token).not.toBe(first.token);
-    expect(again).toEqual({ token: first.token, expiresIn: 6_000 });
+    expect(again).toEqual({ token: first.token, expiresIn: 6_000, refreshIn: 1_000 });
     expect(renewed.token).not.toBe(first.token);
   });
 
@@ -160,5 +169,70 @@ describe('createMockFetcher', () => {
 
     expect(fetcher.calls).toEqual([]);
     await expect(ask(fetcher)).resolves.toHaveProperty('token');
+  });
+
+  it('never answers with latencyMs: Infinity, and sets no timer, until aborted', async () => {
+    const fetcher = createMockFetcher({ latencyMs: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    const settled = vi.fn();
+
+    ask(fetcher, 'a', controller.signal).then(settled, settled);
+    await vi.advanceTimersByTimeAsync(365 * 24 * 3_600_000);
+    expect(settled).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(settled).toHaveBeenCalledWith(expect.objectContaining({ name: 'AbortError' }));
+  });
+
+  it('on real timers, neither answers at once nor warns TimeoutOverflowWarning for huge or infinite latencies', async () => {
+    vi.useRealTimers();
+    const settled = vi.fn();
+    const controller = new AbortController();
+
+    const warnings = await processWarningsDuring(async () => {
+      for (const latencyMs of [Number.POSITIVE_INFINITY, 30 * 24 * 3_600_000]) {
+        ask(createMockFetcher({ latencyMs }), 'a', controller.signal).then(settled, () => {});
+      }
+      await realDelay(30);
+    });
+    controller.abort();
+
+    expect(settled).not.toHaveBeenCalled();
+    expect(warnings).toEqual([]);
+  });
+
+  it("answers after a latency longer than setTimeout's limit, on time", async () => {
+    const latencyMs = 30 * 24 * 3_600_000; // 30 days, past 2^31 - 1 ms
+    const fetcher = createMockFetcher({ latencyMs });
+    const settled = vi.fn();
+
+    void ask(fetcher).then(settled);
+    await vi.advanceTimersByTimeAsync(latencyMs - 1);
+    expect(settled).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+
+    expect(settled).toHaveBeenCalledOnce();
+  });
+
+  it('gives the first token of each room only firstTokenExpiresInMs left, issued that much earlier', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 60_000, firstTokenExpiresInMs: 4_000 });
+
+    const first = (await ask(fetcher, 'a')) as { token: string; expiresIn: number };
+    const second = (await ask(fetcher, 'a')) as { expiresIn: number };
+    const otherRoom = (await ask(fetcher, 'b')) as { expiresIn: number };
+
+    expect(first.expiresIn).toBe(4_000);
+    expect(decodeStreamToken(first.token, START)).toMatchObject({ issuedAt: START - 56_000, expiresAt: START + 4_000 });
+    expect(second.expiresIn).toBe(60_000);
+    expect(otherRoom.expiresIn).toBe(4_000);
+  });
+
+  it('refuses options a test could not mean, with a RangeError naming them', () => {
+    expect(() => createMockFetcher({ latencyMs: Number.NaN })).toThrow(/createMockFetcher: latencyMs must be/);
+    expect(() => createMockFetcher({ lifetimeMs: -1 })).toThrow(/createMockFetcher: lifetimeMs must be/);
+    expect(() => createMockFetcher({ firstTokenExpiresInMs: 5_000, lifetimeMs: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => createMockFetcher().failNext('network', 1.5)).toThrow(RangeError);
   });
 });

@@ -1,0 +1,303 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockCas, type MockCas } from '../../example/server/mockCas';
+import { launchChromium, type LaunchedChromium } from './support/chromium';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const APP = join(ROOT, 'test/fixtures/next-app');
+const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next');
+/** Short enough that a renewal happens within seconds, long enough to read the page. */
+const LIFETIME_MS = 6_000;
+const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
+
+/**
+ * The README's Next.js recipe, block by block, and where each goes in the app. The app holds only
+ * what the recipe leaves to the reader (`@/auth`, `@/components/VideoCall`), a layout, and the
+ * dynamic page: the route handler and the client components are the README's, run as written.
+ */
+const RECIPES: Record<string, { file: string; named: boolean }> = {
+  'next-route': { file: 'app/api/cas-token/route.ts', named: true },
+  'next-provider': { file: 'app/watch/CasToken.tsx', named: true },
+  'next-video': { file: 'app/watch/Video.tsx', named: true },
+  'next-page': { file: 'app/watch/page.tsx', named: true },
+  // The same route, created on first use: served next to the first one.
+  'next-route-lazy': { file: 'app/api/cas-token-lazy/route.ts', named: false },
+};
+
+interface Exchange {
+  url: string;
+  status: number;
+  headers: string;
+  body: string;
+}
+
+let mockCas: MockCas;
+let server: ChildProcess | undefined;
+let baseUrl: string;
+let browser: LaunchedChromium;
+let context: BrowserContext;
+let page: Page;
+let buildOutput = '';
+let buildSeconds = 0;
+let serverOutput = '';
+const buildKey = `build-key-${randomUUID()}`;
+const buildSecret = `build-secret-${randomUUID()}`;
+const traffic: Exchange[] = [];
+const consoleProblems: string[] = [];
+const pageErrors: string[] = [];
+const failedRequests: string[] = [];
+const reading: Promise<void>[] = [];
+
+function readRecipes(readme: string): Map<string, string> {
+  const recipes = new Map<string, string>();
+  for (const [, name, code] of readme.matchAll(/<!-- recipe: ([\w-]+) -->\n```\w*\n([\s\S]*?)\n```/g)) {
+    recipes.set(name!, `${code}\n`);
+  }
+  return recipes;
+}
+
+/** The environment for Next: ours, without any CAS setting this shell may have, plus `extra`. */
+function nextEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...extra };
+  for (const name of CAS_ENV) if (!(name in extra)) delete env[name];
+  delete env.NODE_ENV; // Next sets its own; vitest's 'test' would make `next build` warn
+  return env;
+}
+
+function exited(child: ChildProcess, timeoutMs: number, what: string): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    if (child.exitCode !== null) return resolvePromise(child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs / 1000} s.`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+async function nextBuild(): Promise<void> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
+    cwd: APP,
+    // Values for the route modules that `next build` loads, none of which may reach the output.
+    env: nextEnv({ CAS_URL: 'https://cas.example.invalid', CAS_API_KEY: buildKey, CAS_API_SECRET: buildSecret }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk) => (buildOutput += String(chunk)));
+  child.stderr!.on('data', (chunk) => (buildOutput += String(chunk)));
+  const code = await exited(child, 240_000, 'next build').catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  buildSeconds = (Date.now() - started) / 1000;
+  if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${buildOutput}`);
+}
+
+async function nextStart(): Promise<string> {
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', '0'], {
+    cwd: APP,
+    env: nextEnv({ CAS_URL: mockCas.url, CAS_API_KEY: mockCas.apiKey, CAS_API_SECRET: mockCas.apiSecret }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`next start did not say where it listens within 60 s:\n${serverOutput}`)), 60_000);
+    const onOutput = (chunk: Buffer) => {
+      serverOutput += String(chunk);
+      // `--port 0` takes a free port; Next prints the one it got.
+      const url = /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(serverOutput)?.[1];
+      if (url && /Ready in/.test(serverOutput)) {
+        clearTimeout(timer);
+        resolvePromise(url);
+      }
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`next start exited (${code}):\n${serverOutput}`));
+    });
+  });
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** A plain request from Node, recorded with the browser's traffic. */
+async function get(path: string, init: RequestInit = {}): Promise<Exchange> {
+  const response = await fetch(`${baseUrl}${path}`, { ...init, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+  const exchange = {
+    url: response.url,
+    status: response.status,
+    headers: JSON.stringify(Object.fromEntries(response.headers)),
+    body: await response.text(),
+  };
+  traffic.push(exchange);
+  return exchange;
+}
+
+const shownToken = (locator = '[data-testid="token"]') =>
+  page.locator(locator).getAttribute('data-token').then((token) => token ?? '');
+
+function expiresAtOf(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };
+  return payload.exp * 1000;
+}
+
+async function waitForTokenOtherThan(selector: string, previous: string, timeout: number): Promise<string> {
+  await page.waitForFunction(
+    ({ selector: where, old }) => {
+      const token = document.querySelector(where)?.getAttribute('data-token') ?? '';
+      return token.startsWith('ey') && token !== old;
+    },
+    { selector, old: previous },
+    { timeout, polling: 50 },
+  );
+  return shownToken(selector);
+}
+
+beforeAll(async () => {
+  for (const file of ['dist/index.js', 'dist/server.js']) {
+    if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first (\`npm test\` does).`);
+  }
+
+  const recipes = readRecipes(await readFile(join(ROOT, 'README.md'), 'utf8'));
+  // The Next.js recipes; the README's others (Hono, Express, Redis, tests, stories) run elsewhere.
+  expect([...recipes.keys()].filter((name) => name.startsWith('next-')).sort()).toEqual(Object.keys(RECIPES).sort());
+  for (const [name, { file, named }] of Object.entries(RECIPES)) {
+    const code = recipes.get(name)!;
+    // The file a block says it is, is the file it becomes.
+    if (named) expect(code.split('\n', 1)[0]).toMatch(new RegExp(`^// ${file}\\b`));
+    await mkdir(dirname(join(APP, file)), { recursive: true });
+    await writeFile(join(APP, file), code);
+  }
+
+  // Installed as an app installs it: `react-cas-token` is a package whose package.json (and so
+  // its exports map) and dist are this repository's, not an alias to the source.
+  const installed = join(APP, 'node_modules/react-cas-token');
+  await rm(installed, { recursive: true, force: true });
+  await mkdir(installed, { recursive: true });
+  await symlink('../../../../../package.json', join(installed, 'package.json'));
+  await symlink('../../../../../dist', join(installed, 'dist'), 'dir');
+
+  await rm(join(APP, '.next'), { recursive: true, force: true });
+  await nextBuild();
+  console.info(`next build took ${buildSeconds.toFixed(1)} s`);
+
+  mockCas = await startMockCas({ apiKey: `mock-key-${randomUUID()}`, apiSecret: `mock-secret-${randomUUID()}`, lifetimeMs: LIFETIME_MS });
+  baseUrl = await nextStart();
+
+  browser = await launchChromium();
+  context = browser.context;
+  await context.addCookies([{ name: 'session', value: 'fixture-user', url: baseUrl }]);
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleProblems.push(`${message.type()}: ${message.text()}`);
+  });
+  context.on('requestfailed', (request) => failedRequests.push(`${request.url()}: ${request.failure()?.errorText}`));
+  context.on('response', (response) => {
+    const exchange: Exchange = { url: response.url(), status: response.status(), headers: '', body: '' };
+    traffic.push(exchange);
+    reading.push(
+      (async () => {
+        exchange.headers = JSON.stringify(await response.allHeaders());
+        exchange.body = await response.text().catch(() => '');
+      })(),
+    );
+  });
+}, 360_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await exited(server, 10_000, 'next start').catch(() => server?.kill('SIGKILL'));
+  }
+  await mockCas?.close();
+});
+
+describe("the README's Next.js recipe in a Next.js 16 app (next build, next start)", () => {
+  it('builds, prerendering the static page with its Suspense fallback and logging no error', async () => {
+    expect(buildOutput).toMatch(/○ \/watch\b/);
+    expect(buildOutput).toMatch(/ƒ \/api\/cas-token\b/);
+    expect(buildOutput).toMatch(/ƒ \/live\/\[room\]/);
+    expect(buildOutput).not.toMatch(/error|⨯|warn/i);
+
+    const html = await readFile(join(APP, '.next/server/app/watch.html'), 'utf8');
+    expect(html).toContain('<p>Connecting…</p>');
+    expect(html).not.toContain('data-testid="token"');
+  });
+
+  it('serves the static page with the fallback, then shows a token in the browser', async () => {
+    const response = await page.goto(`${baseUrl}/watch`);
+
+    expect(response?.status()).toBe(200);
+    expect(await response?.text()).toContain('Connecting…');
+    const token = await waitForTokenOtherThan('[data-testid="token"]', '', 15_000);
+    expect(expiresAtOf(token)).toBeGreaterThan(Date.now());
+  });
+
+  it('renews the token before it expires', async () => {
+    const first = await shownToken();
+
+    const second = await waitForTokenOtherThan('[data-testid="token"]', first, LIFETIME_MS + 5_000);
+
+    expect(Date.now()).toBeLessThan(expiresAtOf(first));
+    expect(expiresAtOf(second)).toBeGreaterThan(expiresAtOf(first));
+  });
+
+  it('renders the dynamic page on the server for each request as pending, then gets its own token in the browser', async () => {
+    const served = await get('/live/anime-club', { headers: { cookie: 'session=fixture-user' } });
+    expect(served.status).toBe(200);
+    expect(served.body).toContain('Live: <!-- -->anime-club');
+    expect(served.body).toContain('data-status="pending"');
+
+    await page.goto(`${baseUrl}/live/anime-club`);
+    await waitForTokenOtherThan('[data-testid="status"]', '', 15_000);
+    expect(await page.getByTestId('status').getAttribute('data-status')).toBe('success');
+  });
+
+  it("answers through the README's route handlers, and 401 without the app's session", async () => {
+    const signedIn = { headers: { cookie: 'session=fixture-user' } };
+    for (const path of ['/api/cas-token?room=movie-night', '/api/cas-token-lazy?room=movie-night']) {
+      const answer = await get(path, signedIn);
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toEqual(expect.objectContaining({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number) }));
+    }
+
+    const refused = await get('/api/cas-token?room=movie-night');
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: 'unauthorized' });
+  });
+
+  it('logs no error on the server and none in the page (no React #419), and no request fails', () => {
+    expect(serverOutput).toMatch(/Ready in/);
+    expect(serverOutput).not.toMatch(/error|⨯|warn/i);
+    expect(pageErrors).toEqual([]);
+    expect(consoleProblems).toEqual([]);
+    // Token requests included: Chromium reports one whose body only a script's stream read as cancelled.
+    expect(failedRequests).toEqual([]);
+    expect(traffic.filter((exchange) => exchange.status >= 400 && exchange.url.startsWith(baseUrl) && !exchange.url.includes('/api/cas-token'))).toEqual([]);
+  });
+
+  it('never lets the CAS key or secret reach .next/static, a response or the log', async () => {
+    await Promise.all(reading);
+    const files = await listFiles(join(APP, '.next/static'));
+    const bundle = (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
+    const everything = [bundle, serverOutput, buildOutput, ...traffic.flatMap((exchange) => [exchange.url, exchange.headers, exchange.body])].join('\n');
+
+    // What is searched is the real thing: the client code and the token answers are in it.
+    expect(bundle).toContain('/api/cas-token');
+    const tokenAnswers = traffic.filter((exchange) => exchange.url.includes('/api/cas-token') && exchange.body.includes('"token"'));
+    expect(tokenAnswers.length).toBeGreaterThanOrEqual(5); // three in the browser, two from Node
+    for (const secret of [buildSecret, buildKey, mockCas.apiSecret, mockCas.apiKey]) expect(everything).not.toContain(secret);
+  });
+});

@@ -1,0 +1,46 @@
+// @vitest-environment node
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+
+/**
+ * Every code block marked `<!-- recipe: name -->` in the README is run, as printed, by the test
+ * named here. A recipe nobody runs is a guess; this keeps the list honest both ways.
+ */
+const RUN_BY: Record<string, string> = {
+  'next-route': 'test/browser/nextApp.test.ts',
+  'next-provider': 'test/browser/nextApp.test.ts',
+  'next-video': 'test/browser/nextApp.test.ts',
+  'next-page': 'test/browser/nextApp.test.ts',
+  'next-route-lazy': 'test/browser/nextApp.test.ts',
+  hono: 'test/server/readmeRecipes.test.ts',
+  express: 'test/server/readmeRecipes.test.ts',
+  'node-redis': 'test/server/readmeRedisRecipes.test.ts',
+  ioredis: 'test/server/readmeRedisRecipes.test.ts',
+  upstash: 'test/server/readmeRedisRecipes.test.ts',
+  'test/testing/recipes/testingLibrary.test.tsx': 'test/testing/readmeRecipes.test.ts',
+  'test/testing/recipes/msw.test.tsx': 'test/testing/readmeRecipes.test.ts',
+  'stories/CallBadge.stories.tsx': 'test/testing/readmeRecipes.test.ts',
+  'stories/CallBadge.msw.stories.tsx': 'test/testing/readmeRecipes.test.ts',
+};
+
+const marked = [...README.matchAll(/<!-- recipe: (\S+) -->/g)].map((match) => match[1]!);
+
+describe('the README recipes', () => {
+  it('are each marked once', () => {
+    expect(new Set(marked).size).toBe(marked.length);
+  });
+
+  it('are all run by a test, and every recipe a test runs is in the README', () => {
+    expect([...marked].sort()).toEqual(Object.keys(RUN_BY).sort());
+  });
+
+  it.each(Object.entries(RUN_BY))('%s is read by %s', (name, test) => {
+    const source = readFileSync(resolve(ROOT, test), 'utf8');
+    // By name, or (the path-named recipes) by reading every recipe whose name is a path.
+    expect(source.includes(name) || source.includes("name.includes('/')")).toBe(true);
+  });
+});
