@@ -71,7 +71,7 @@ async function within<T>(promise: Promise<T>, ms: number) {
 
 describe('the README Redis recipes, with Redis down when the server starts', () => {
   it.for(Object.keys(RECIPES) as (keyof typeof RECIPES)[])(
-    '%s: the module loads within 2 s, requests answer 503 store-unavailable at once, and once Redis is up the same client serves tokens',
+    '%s: the module loads after waiting for Redis 2 s at most, requests answer 503 store-unavailable at once, and once Redis is up the same client serves tokens',
     { timeout: 20_000 },
     async (name, { annotate }) => {
       // The recipe's 'error' listener prints why Redis cannot be reached.
@@ -80,11 +80,11 @@ describe('the README Redis recipes, with Redis down when the server starts', () 
       vi.resetModules();
       const started = Date.now();
       const loading = RECIPES[name].load();
-      const loaded = await within(loading, RECIPE_WAIT_MS + 1_000);
+      const loaded = await within(loading, RECIPE_WAIT_MS + 2_000);
       if (loaded.state === 'resolved') closers.push(() => RECIPES[name].close(loaded.value.redis));
       else void loading.then(({ redis: client }) => RECIPES[name].close(client), () => {});
       expect(loaded.state).toBe('resolved');
-      expect(Date.now() - started).toBeLessThan(RECIPE_WAIT_MS + 500);
+      expect(Date.now() - started).toBeLessThan(RECIPE_WAIT_MS + 1_000); // the wait, and loading the module
       const loadMs = Date.now() - started;
       const { casTokenStore } = (loaded as { value: Recipe }).value;
       expect(printed).toHaveBeenCalledWith('[redis]', expect.stringContaining('ECONNREFUSED'));
@@ -98,7 +98,7 @@ describe('the README Redis recipes, with Redis down when the server starts', () 
       });
       const asked = Date.now();
       const down = await handler(tokenRequest('movie-night'));
-      expect(Date.now() - asked).toBeLessThan(200); // the client fails at once: no wait for storeTimeoutMs
+      expect(Date.now() - asked).toBeLessThan(500); // the client fails at once: no wait for storeTimeoutMs (1 s)
       expect(down.status).toBe(503);
       expect(down.headers.get('retry-after')).toBe('1');
       expect(((await down.json()) as { error: string }).error).toBe('store-unavailable');
