@@ -67,8 +67,14 @@ function keepAsking(all: Instances) {
   const loops = all.all.flatMap((instance, i) =>
     Array.from({ length: LOOPS_PER_INSTANCE }, async (_, loop) => {
       for (let n = i + loop * 5; running; n += 1) {
-        const answer = await ask(instance, room(n % ROOMS));
-        answers.push({ ...answer, answeredAt: Date.now() });
+        const sentAt = Date.now();
+        try {
+          answers.push({ ...(await ask(instance, room(n % ROOMS))), answeredAt: Date.now() });
+        } catch (error) {
+          // No HTTP answer at all (the instance went away): recorded, and the test fails on it.
+          const failed = { status: 0, token: undefined, error: String(error), retryAfter: null, ms: Date.now() - sentAt, sentAt };
+          answers.push({ ...failed, room: room(n % ROOMS), instance: instance.name, answeredAt: Date.now() });
+        }
         await sleep(20);
       }
     }),
@@ -97,24 +103,30 @@ describe.each<ClientOptions>(['recommended', 'default'])('a Redis outage under l
     expect([...before.values()].map((tokens) => tokens.size)).toEqual(Array.from({ length: ROOMS }, () => 1));
 
     const load = keepAsking(instances);
-    await sleep(300);
-    await Promise.all([redis.stop(), bridge.stop()]);
-    const downAt = Date.now();
-    await sleep(OUTAGE_MS);
-    const upStartedAt = Date.now();
-    await Promise.all([redis.start(), bridge.start()]);
-    const upAt = Date.now(); // redis-server answers PING
-
     const recoveredAt = new Map<string, number>();
-    const deadline = upAt + RECOVERS_WITHIN_MS;
-    while (recoveredAt.size < instances.all.length && Date.now() < deadline) {
-      for (const answer of load.answers) {
-        if (answer.status === 200 && answer.sentAt >= upAt && !recoveredAt.has(answer.instance)) recoveredAt.set(answer.instance, answer.answeredAt);
+    let downAt: number;
+    let upStartedAt: number;
+    let upAt: number;
+    try {
+      await sleep(300);
+      await Promise.all([redis.stop(), bridge.stop()]);
+      downAt = Date.now();
+      await sleep(OUTAGE_MS);
+      upStartedAt = Date.now();
+      await Promise.all([redis.start(), bridge.start()]);
+      upAt = Date.now(); // redis-server answers PING
+
+      const deadline = upAt + RECOVERS_WITHIN_MS;
+      while (recoveredAt.size < instances.all.length && Date.now() < deadline) {
+        for (const answer of load.answers) {
+          if (answer.status === 200 && answer.sentAt >= upAt && !recoveredAt.has(answer.instance)) recoveredAt.set(answer.instance, answer.answeredAt);
+        }
+        await sleep(20);
       }
-      await sleep(20);
+      await sleep(500); // every instance serves for a while after recovering
+    } finally {
+      await load.stop();
     }
-    await sleep(500); // every instance serves for a while after recovering
-    await load.stop();
     const recoveryMs = Object.fromEntries(CLIENT_KINDS.map((name) => [name, (recoveredAt.get(name) ?? Number.NaN) - upAt]));
     const failures = load.answers.filter(({ status }) => status !== 200);
     const slowest = (name: string) => Math.round(Math.max(...failures.filter(({ instance }) => instance === name).map(({ ms }) => ms)));
