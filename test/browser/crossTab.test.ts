@@ -289,7 +289,8 @@ describe('tabs of one room share one token, in Chromium', () => {
         `switches took ${seen.switches.map((s) => s.spreadMs).join(', ')} ms`,
     );
 
-    expect(seen.switches.length).toBeGreaterThanOrEqual(4);
+    // About five renewals; a renewal the proxy answers with the held token puts the next new one off by a quarter-life.
+    expect(seen.switches.length).toBeGreaterThanOrEqual(3);
     // One request brought each new token; no page asked for a token a sibling already had.
     expect(kinds.filter((kind) => kind === 'new')).toHaveLength(seen.switches.length);
     expect(kinds.filter((kind) => kind === 'sibling')).toEqual([]);
@@ -300,6 +301,10 @@ describe('tabs of one room share one token, in Chromium', () => {
   });
 
   it('hands over when the fetching page closes in the middle of its request, and no page left shows an expired token', async () => {
+    // From a renewal that brought a new token: a renewal the proxy answered with the held token
+    // moves the next one late in the token's life, where a waiting page steals the lock after
+    // 1 s, before the slow CAS has answered (a second request, by design).
+    await allShowNewToken(['A', 'B', 'C'], await shownToken(tabs.get('A')!), LIFETIME_MS);
     const from = Date.now();
     const old = await shownToken(tabs.get('A')!);
     mockCas.setLatency(SLOW_CAS_MS);
@@ -329,7 +334,7 @@ describe('tabs of one room share one token, in Chromium', () => {
 
   it('takes over from a fetching page frozen in the middle of its request, before the token expires; the frozen page catches up on resume', async () => {
     const survivors = ['A', 'B', 'C'].filter((name) => tabs.get(name)!.closedAt === undefined);
-    // A renewal with the fast CAS first, so the token in hand is one the proxy got at once.
+    // As above, from a renewal that brought a new token, with the fast CAS.
     await allShowNewToken(survivors, await shownToken(tabs.get(survivors[0]!)!), LIFETIME_MS);
     const from = Date.now();
     const old = await shownToken(tabs.get(survivors[0]!)!);
