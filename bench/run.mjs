@@ -95,6 +95,7 @@ for (const check of checks) {
 
 const sections = [
   ['requests', 'Requests to the proxy (1-hour tokens, refreshLeadMs 60 s, 10 simulated lifetimes, jsdom, fake timers)'],
+  ['tabs', 'Requests to the proxy from several tabs of one room (same fake proxy; in-memory Web Locks and BroadcastChannel, test/support/fakeTabs)'],
   ['renders', 'React renders per refresh (same run, same fake proxy)'],
   ['proxy', 'Proxy handler, createCasTokenHandler vs a pass-through calling fetchCasToken (mock CAS on 127.0.0.1)'],
   ['attack', 'Proxy handler under attack and failure (default settings, CAS on 127.0.0.1 unless said)'],

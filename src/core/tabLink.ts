@@ -54,11 +54,15 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
 /**
  * Whether a sibling's token should replace the one held: it is unexpired, and the held one is
  * missing, expired, or older (the latest expiry wins, so every tab converges on the newest).
+ * The same token counts as newer when the proxy answered it to the sibling later with a later
+ * expiry: a renewal the proxy answered with the held token (it had not rotated yet). Taking
+ * that sibling's schedule keeps this tab from asking for the same token once more.
  */
 export function isNewerToken(theirs: SharedToken, held: SharedToken | undefined, now: number): boolean {
   if (theirs.expiresAt <= now) return false;
   if (!held || held.expiresAt <= now) return true;
-  return theirs.token !== held.token && (theirs.expiresAt > held.expiresAt || (theirs.expiresAt === held.expiresAt && theirs.receivedAt > held.receivedAt));
+  if (theirs.token === held.token) return theirs.receivedAt > held.receivedAt && theirs.expiresAt > held.expiresAt;
+  return theirs.expiresAt > held.expiresAt || (theirs.expiresAt === held.expiresAt && theirs.receivedAt > held.receivedAt);
 }
 
 /**

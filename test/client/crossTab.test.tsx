@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { act, render } from '@testing-library/react';
+import { act, cleanup, render } from '@testing-library/react';
 import { QueryClient } from '@tanstack/react-query';
 import { CasTokenProvider, useStreamToken, type StreamTokenFetcher, type StreamTokenState } from 'react-cas-token';
-import { createMockFetcher, type MockFetcher } from 'react-cas-token/testing';
+import { createMockFetcher, createTestToken, type MockFetcher } from 'react-cas-token/testing';
 import { installFakeTabs, postedMessages } from '../support/fakeTabs';
 import { advance, HOUR, MINUTE, SECOND, useFakeClock } from './support';
 
@@ -128,6 +128,61 @@ describe('tabs of one room share one token', () => {
     expect(proxy.calls.map((call) => call.room).sort()).toEqual(['anime-club', 'lobby']);
     expect(other.state.token).not.toBe(lobby[0]!.state.token);
     expect(other.state.info?.claims.rid).toBe('anime-club');
+  });
+});
+
+describe('when the proxy has not rotated yet', () => {
+  /**
+   * A proxy like react-cas-token/server: one token per room, handed out until half the time it
+   * had left when CAS answered; a new one costs a CAS call of `casMs`. A tab renewing at half
+   * the time its answer had left arrives `casMs / 2` early and is handed the token it holds.
+   */
+  function rotatingProxy(lifetimeMs: number, casMs: number) {
+    let current: { token: string; expiresAt: number; rotatesAt: number } | undefined;
+    let calls = 0;
+    const fetcher: StreamTokenFetcher = async () => {
+      calls += 1;
+      if (!current || Date.now() >= current.rotatesAt) {
+        await new Promise((resolve) => setTimeout(resolve, casMs));
+        const now = Date.now();
+        current = { token: createTestToken({ lifetimeMs, issuedAt: now }), expiresAt: now + lifetimeMs, rotatesAt: now + lifetimeMs / 2 };
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { token: current.token, expiresIn: current.expiresAt - Date.now() };
+    };
+    return { fetcher, calls: () => calls };
+  }
+
+  function openTabs(count: number, fetcher: StreamTokenFetcher) {
+    const seen: (string | undefined)[][] = [];
+    for (let tab = 0; tab < count; tab++) {
+      function Consumer() {
+        (seen[tab] ??= []).push(useStreamToken().token);
+        return null;
+      }
+      render(
+        <CasTokenProvider fetcher={fetcher} room="lobby" queryClient={new QueryClient()}>
+          <Consumer />
+        </CasTokenProvider>,
+      );
+    }
+    return seen;
+  }
+
+  it('asks no more often with three tabs than with one, when a renewal is answered with the held token', async () => {
+    const alone = rotatingProxy(MINUTE, 200);
+    openTabs(1, alone.fetcher);
+    await advance(10 * MINUTE);
+    cleanup();
+    const shared = rotatingProxy(MINUTE, 200);
+    openTabs(3, shared.fetcher);
+    await advance(10 * MINUTE);
+
+    // One tab: each renewal is asked twice (the held token, then the new one a quarter-life on).
+    // 27 and 27; before siblings took the schedule of a tab handed the held token, each tab asked
+    // for it in turn: 27 and 53.
+    expect(shared.calls()).toBe(alone.calls());
   });
 });
 

@@ -61,6 +61,11 @@ describe('isNewerToken', () => {
     expect(isNewerToken({ ...held, token: 'b' }, undefined, 10_000)).toBe(false);
     expect(isNewerToken({ ...held, receivedAt: 2_000 }, held, 5_000)).toBe(false);
   });
+
+  it('takes the held token from a sibling the proxy answered it to later, with a later expiry (it had not rotated yet)', () => {
+    expect(isNewerToken({ ...held, receivedAt: 5_000, expiresAt: 10_050 }, held, 5_100)).toBe(true);
+    expect(isNewerToken({ ...held, receivedAt: 500, expiresAt: 10_050 }, held, 5_100)).toBe(false);
+  });
 });
 
 describe('isRelevantFailure', () => {

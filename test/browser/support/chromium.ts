@@ -22,7 +22,7 @@ export const SYSTEM_PATHS = [
 ];
 
 // Without the network flags Chromium keeps calling Google's hosts, which a closed network refuses.
-const ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -79,7 +79,7 @@ export async function launchChromium(options: { viewport?: { width: number; heig
       executablePath: found.executablePath,
       headless: true,
       viewport: options.viewport ?? { width: 1280, height: 900 },
-      args: [...ARGS, ...(options.args ?? [])],
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     });
   } catch (cause) {
     await rm(profileDir, { recursive: true, force: true });
