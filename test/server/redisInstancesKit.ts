@@ -47,6 +47,8 @@ export interface Instance {
   readonly lines: Logged[];
   /** HTTP requests this instance answered. */
   readonly requests: number;
+  /** Its answers other than 200, in order. */
+  readonly failures: { at: number; status: number; error: string | undefined }[];
 }
 
 export interface Instances {
@@ -119,14 +121,24 @@ async function startServed(
         error: (message: string) => void lines.push({ level: 'error', message }),
       };
       const handler = createCasTokenHandler({ authorize: () => true, ...handlerOptions, store, logger });
+      const failures: Instance['failures'] = [];
+      const recorded: CasTokenHandler = async (request) => {
+        const response = await handler(request);
+        if (response.status !== 200) {
+          const { error } = (await response.clone().json()) as { error?: string };
+          failures.push({ at: Date.now(), status: response.status, error });
+        }
+        return response;
+      };
       let requests = 0;
-      const { server, url } = await serve(handler, () => (requests += 1));
+      const { server, url } = await serve(recorded, () => (requests += 1));
       servers.push(server);
       all.push({
         name,
         url,
         handler,
         lines,
+        failures,
         get requests() {
           return requests;
         },

@@ -8,7 +8,7 @@
 import { useEffect } from 'react';
 import { render } from '@testing-library/react';
 import { QueryClient } from '@tanstack/react-query';
-import { CasTokenProvider, createProxyFetcher, useStreamToken } from 'react-cas-token';
+import { CasTokenProvider, createProxyFetcher, useStreamToken, type StreamTokenFetcher } from 'react-cas-token';
 
 export interface RotationScenario {
   /** The instances' token URLs; client `i` asks `urls[i % urls.length]`. */
@@ -35,13 +35,18 @@ export interface Split {
   from: number;
   to: number;
   ms: number;
+  /** Still split when the run ended: `ms` is how long it had lasted by then. */
+  open: boolean;
   /** How many distinct tokens were held at once, at most. */
   tokens: number;
 }
 
 export interface RotationResult {
   samples: number;
-  /** Longest split as sampled: from the first sample that saw two tokens to the first that saw one again. */
+  /**
+   * Longest split as sampled: from the first sample that saw two tokens to the first that saw one
+   * again (or to the last sample, when the run ended during a split).
+   */
   longestSampledSplitMs: number;
   /** Every split, from each client's commits of a new token (exact, whatever the sampling). */
   splits: Split[];
@@ -51,11 +56,18 @@ export interface RotationResult {
   /** When a client first held each of `tokens`. */
   firstHeldAt: number[];
   casCalls: number;
+  /** Requests the instances received, counted once every request the clients sent was answered. */
   proxyRequests: number;
-  /** Tokens the clients received (one per client per token). */
+  /** Requests the clients' fetchers sent. */
+  fetchesSent: number;
+  /** Tokens the clients' `useStreamToken()` committed (one per client per token). */
   tokensReceived: number;
   /** Samples where a joined client held a token past its `exp`. */
   expiredHeld: { at: number; client: number; exp: number }[];
+  /** Every answer a client's fetcher got, in order; `repeated` when it was the token the client had asked before. */
+  fetches: { client: number; sentAt: number; at: number; token: string; refreshIn: number | undefined; repeated: boolean }[];
+  /** Every failed request a client saw (its `onError`). */
+  clientErrors: { at: number; client: number; code: string; message: string }[];
   /** Samples where a joined client held no token at all. */
   lapses: { at: number; client: number }[];
   /** The sampled token of every joined client, at every sample where they were split. */
@@ -76,7 +88,7 @@ function expiryOf(token: string): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Replays every client's commits in time order; each stretch where they differ is a split. */
-function splitsOf(commits: { at: number; client: number; token: string }[]): Split[] {
+function splitsOf(commits: { at: number; client: number; token: string }[], end: number): Split[] {
   const held = new Map<number, string>();
   const splits: Split[] = [];
   let open: Split | undefined;
@@ -84,14 +96,14 @@ function splitsOf(commits: { at: number; client: number; token: string }[]): Spl
     held.set(client, token);
     const distinct = new Set(held.values()).size;
     if (distinct > 1) {
-      open ??= { from: at, to: at, ms: 0, tokens: distinct };
+      open ??= { from: at, to: at, ms: 0, open: false, tokens: distinct };
       open.tokens = Math.max(open.tokens, distinct);
     } else if (open !== undefined) {
       splits.push({ ...open, to: at, ms: at - open.from });
       open = undefined;
     }
   }
-  if (open !== undefined) splits.push({ ...open, to: Number.NaN, ms: Number.POSITIVE_INFINITY });
+  if (open !== undefined) splits.push({ ...open, to: end, ms: end - open.from, open: true });
   return splits;
 }
 
@@ -101,6 +113,10 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
   const joinAt = Array.from({ length: scenario.clients }, () => start + Math.floor(random() * scenario.joinOverMs));
   const held: (string | undefined)[] = Array.from({ length: scenario.clients }, () => undefined);
   const commits: { at: number; client: number; token: string }[] = [];
+  const clientErrors: RotationResult['clientErrors'] = [];
+  const fetches: RotationResult['fetches'] = [];
+  let fetchesSent = 0;
+  let inFlight = 0;
   const casBefore = scenario.casCalls();
   const requestsBefore = scenario.proxyRequests();
 
@@ -116,7 +132,21 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
   const unmounts: (() => void)[] = [];
   const joins = joinAt.map(async (at, client) => {
     await sleep(at - Date.now());
-    const fetcher = createProxyFetcher(scenario.urls[client % scenario.urls.length]!);
+    const proxy = createProxyFetcher(scenario.urls[client % scenario.urls.length]!);
+    const fetcher: StreamTokenFetcher = async (context) => {
+      const sentAt = Date.now();
+      fetchesSent += 1;
+      inFlight += 1;
+      try {
+        const answer = await proxy(context);
+        const { token, refreshIn } = typeof answer === 'string' ? { token: answer, refreshIn: undefined } : answer;
+        const repeated = fetches.some((fetch) => fetch.client === client && fetch.token === token);
+        fetches.push({ client, sentAt, at: Date.now(), token, refreshIn, repeated });
+        return answer;
+      } finally {
+        inFlight -= 1;
+      }
+    };
     // Each client is a browser of its own: its own cache, and no cross-tab sharing.
     const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
     const view = render(
@@ -125,6 +155,7 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
         room={scenario.room}
         queryClient={queryClient}
         crossTab={false}
+        onError={(error) => clientErrors.push({ at: Date.now(), client, code: error.code, message: error.message })}
         {...(scenario.clientLeadMs !== undefined && { refreshLeadMs: scenario.clientLeadMs })}
       >
         <Holder client={client} />
@@ -140,10 +171,14 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
   let samples = 0;
   let sampledSplitFrom: number | undefined;
   let longestSampledSplitMs = 0;
+  let lastSampleAt = start;
+  let proxyRequests = 0;
+  let end = start;
   try {
     for (let next = start; next < start + scenario.runMs; next += scenario.sampleEveryMs) {
       await sleep(next - Date.now());
       const at = Date.now();
+      lastSampleAt = at;
       samples += 1;
       const tokens = new Set<string>();
       for (const [client, token] of held.entries()) {
@@ -164,7 +199,13 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
         sampledSplitFrom = undefined;
       }
     }
-    if (sampledSplitFrom !== undefined) longestSampledSplitMs = Number.POSITIVE_INFINITY;
+    if (sampledSplitFrom !== undefined) longestSampledSplitMs = Math.max(longestSampledSplitMs, lastSampleAt - sampledSplitFrom);
+    await Promise.all(joins);
+    // A renewal may be on its way when the time is up: let every request sent be answered and
+    // its token committed (at most 3 s), so requests and tokens are counted alike.
+    for (const until = Date.now() + 3_000; (inFlight > 0 || commits.length < fetches.length) && Date.now() < until; ) await sleep(10);
+    proxyRequests = scenario.proxyRequests() - requestsBefore;
+    end = Date.now();
   } finally {
     await Promise.all(joins);
     for (const unmount of unmounts) unmount();
@@ -178,7 +219,7 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
       firstHeldAt.push(at);
     }
   }
-  const splits = splitsOf(commits);
+  const splits = splitsOf(commits, end);
   return {
     samples,
     longestSampledSplitMs,
@@ -187,9 +228,12 @@ export async function runRotation(scenario: RotationScenario): Promise<RotationR
     tokens,
     firstHeldAt,
     casCalls: scenario.casCalls() - casBefore,
-    proxyRequests: scenario.proxyRequests() - requestsBefore,
+    proxyRequests,
+    fetchesSent,
     tokensReceived: commits.length,
     expiredHeld,
+    fetches,
+    clientErrors,
     lapses,
     splitSamples,
   };

@@ -66,15 +66,28 @@ it('keeps 40 real clients joining over three lifetimes, behind 4 instances on Re
   await annotate(
     `${result.samples} samples; ${result.tokens.length} tokens, ${result.casCalls} CAS calls; ` +
       `longest split ${result.longestSplitMs} ms (sampled every 100 ms: ${result.longestSampledSplitMs} ms); ` +
-      `splits: ${result.splits.map(({ ms }) => ms).join(', ')} ms; ${result.proxyRequests} requests for ${result.tokensReceived} tokens received; ` +
+      `splits: ${result.splits.map(({ ms }) => ms).join(', ')} ms; ${result.fetchesSent} requests sent, ${result.proxyRequests} received by the instances, ${result.fetches.length} answered, ${result.tokensReceived} tokens committed; ` +
       `rotation gaps ${gaps.join(', ')} ms; instances ${CLIENT_KINDS.join(', ')}`,
   );
 
   expect(result.expiredHeld).toEqual([]);
   expect(result.lapses).toEqual([]);
-  // Every client joined, and held each token once: every request brought it the next token
-  // (no early renewal getting the same one back, no loop).
-  expect(result.proxyRequests).toBe(result.tokensReceived);
+  expect(result.clientErrors).toEqual([]);
+  // A renewal that brought back the token the client held: it renewed before the rotation.
+  const short = (token: string) => token.slice(-8);
+  const repeated = result.fetches
+    .filter(({ repeated }) => repeated)
+    .map((fetch) => {
+      const before = result.fetches.filter(({ client, at }) => client === fetch.client && at < fetch.at).at(-1);
+      return { ...fetch, token: short(fetch.token), before: before && { ...before, token: short(before.token) } };
+    });
+  expect(repeated).toEqual([]);
+  expect(instances.all.flatMap(({ name, failures }) => failures.map((failure) => ({ name, ...failure })))).toEqual([]);
+  // Every request came from a client's renewal and brought it the next token, which it then
+  // held: no early renewal getting the same token back, no loop, no retry.
+  expect(result.proxyRequests).toBe(result.fetchesSent);
+  expect(result.fetches.length).toBe(result.fetchesSent);
+  expect(result.tokensReceived).toBe(result.fetches.length);
   expect(result.tokensReceived).toBeGreaterThanOrEqual(40);
 
   // The token rotated about every 3 s (halfway through its 5-6 s), each time with one CAS call,
