@@ -1,9 +1,7 @@
-import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createServer, type Plugin, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CasTokenDevServerApi } from '../../example/vite.config';
 import { launchChromiumWithCdp, type ChromiumWithCdp } from './support/cdp';
+import { startExample, type ExampleServer } from './support/exampleServer';
 
 /**
  * Issue 13 in a real browser: three pages of the example on one room and a fourth on another,
@@ -18,11 +16,8 @@ import { launchChromiumWithCdp, type ChromiumWithCdp } from './support/cdp';
  * about sharing must then fail.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONFIG_FILE = join(ROOT, 'example/vite.config.ts');
 /** Short enough for a renewal every ~4 s (at half the token's life), long enough for a loaded machine. */
 const LIFETIME_MS = 8_000;
-const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET', 'MOCK_CAS_LIFETIME_MS'] as const;
 const ROOM = 'movie-night-42';
 const OTHER_ROOM = 'anime-club';
 const SAMPLE_MS = 100;
@@ -56,21 +51,13 @@ interface Tab {
   closedAt?: number;
 }
 
-let server: ViteDevServer;
+let example: ExampleServer;
 let chromium: ChromiumWithCdp;
 let baseUrl: string;
-let mockCas: NonNullable<CasTokenDevServerApi['mockCas']>;
+let mockCas: ExampleServer['mockCas'];
 const requests: ProxyRequest[] = [];
 const pageErrors: string[] = [];
 const tabs = new Map<string, Tab>();
-const savedEnv = Object.fromEntries(CAS_ENV.map((name) => [name, process.env[name]]));
-
-function restoreEnv() {
-  for (const name of CAS_ENV) {
-    if (savedEnv[name] === undefined) delete process.env[name];
-    else process.env[name] = savedEnv[name];
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -218,17 +205,8 @@ async function allShowNewToken(names: string[], old: string, timeoutMs: number):
 }
 
 beforeAll(async () => {
-  // The embedded mock CAS, never a real one, whatever this shell has set.
-  for (const name of CAS_ENV) delete process.env[name];
-  process.env.MOCK_CAS_LIFETIME_MS = String(LIFETIME_MS);
-  server = await createServer({ configFile: CONFIG_FILE, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The dev server did not listen on a port.');
-  baseUrl = `http://127.0.0.1:${address.port}/`;
-  const plugin = server.config.plugins.find((candidate) => candidate.name === 'react-cas-token-example') as Plugin<CasTokenDevServerApi>;
-  if (!plugin.api?.mockCas) throw new Error('The example did not start its mock CAS.');
-  mockCas = plugin.api.mockCas;
+  example = await startExample(LIFETIME_MS);
+  ({ baseUrl, mockCas } = example);
 
   chromium = await launchChromiumWithCdp();
   console.info(`Chromium ${chromium.browser.version()} from ${chromium.found.source}: ${chromium.found.executablePath}`);
@@ -242,8 +220,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chromium?.close();
-  await server?.close();
-  restoreEnv();
+  await example?.close();
 });
 
 describe('tabs of one room share one token, in Chromium', () => {

@@ -1,18 +1,15 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { build, createServer, type Plugin, type ViteDevServer } from 'vite';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { CasTokenDevServerApi } from '../../example/vite.config';
 import { launchChromium, type LaunchedChromium } from './support/chromium';
+import { EXAMPLE_CONFIG, ROOT, startExample, type ExampleServer } from './support/exampleServer';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONFIG_FILE = join(ROOT, 'example/vite.config.ts');
 const SCREENSHOTS = join(ROOT, '.screenshots');
 /** Short enough that a renewal happens within seconds, long enough to read the page. */
 const LIFETIME_MS = 6_000;
-const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET', 'MOCK_CAS_LIFETIME_MS'] as const;
 
 interface Exchange {
   url: string;
@@ -22,7 +19,7 @@ interface Exchange {
   body?: string;
 }
 
-let server: ViteDevServer;
+let example: ExampleServer;
 let context: BrowserContext;
 let page: Page;
 let baseUrl: string;
@@ -33,14 +30,6 @@ const traffic: Exchange[] = [];
 const socketFrames: string[] = [];
 const pageErrors: string[] = [];
 const notFound: string[] = [];
-const savedEnv = Object.fromEntries(CAS_ENV.map((name) => [name, process.env[name]]));
-
-function restoreEnv() {
-  for (const name of CAS_ENV) {
-    if (savedEnv[name] === undefined) delete process.env[name];
-    else process.env[name] = savedEnv[name];
-  }
-}
 
 /** The token the page shows, or '' while it holds none. */
 const shownToken = () => page.getByTestId('token').getAttribute('data-token').then((token) => token ?? '');
@@ -83,19 +72,9 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  // The embedded mock CAS, never a real one, whatever this shell has set.
-  for (const name of CAS_ENV) delete process.env[name];
-  process.env.MOCK_CAS_LIFETIME_MS = String(LIFETIME_MS);
-
-  server = await createServer({ configFile: CONFIG_FILE, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('The dev server did not listen on a port.');
-  baseUrl = `http://127.0.0.1:${address.port}/`;
-  const plugin = server.config.plugins.find((candidate) => candidate.name === 'react-cas-token-example') as Plugin<CasTokenDevServerApi>;
-  const mockCas = plugin.api?.mockCas;
-  if (!mockCas) throw new Error('The example did not start its mock CAS.');
-  ({ apiKey, apiSecret } = mockCas);
+  example = await startExample(LIFETIME_MS);
+  baseUrl = example.baseUrl;
+  ({ apiKey, apiSecret } = example.mockCas);
 
   browser = await launchChromium();
   context = browser.context;
@@ -123,8 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  restoreEnv();
+  await example?.close();
 });
 
 describe('the watch-party example in Chromium', () => {
@@ -308,7 +286,7 @@ describe('the watch-party example in Chromium', () => {
     process.env.CAS_API_KEY = 'canary-key';
     process.env.CAS_API_SECRET = canary;
     try {
-      await build({ configFile: CONFIG_FILE, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+      await build({ configFile: EXAMPLE_CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
       const files = await listFiles(outDir);
       const bundle = (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
 
@@ -316,7 +294,7 @@ describe('the watch-party example in Chromium', () => {
       expect(bundle).toContain('/api/cas-token');
       for (const secret of [canary, 'canary-key', apiSecret, apiKey]) expect(bundle).not.toContain(secret);
     } finally {
-      restoreEnv();
+      example.restoreEnv();
       await rm(outDir, { recursive: true, force: true });
     }
   });
