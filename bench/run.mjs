@@ -100,6 +100,7 @@ const sections = [
   ['proxy', 'Proxy handler, createCasTokenHandler vs a pass-through calling fetchCasToken (mock CAS on 127.0.0.1)'],
   ['attack', 'Proxy handler under attack and failure (default settings, CAS on 127.0.0.1 unless said)'],
   ['store', 'Token stores: operations per second on one local redis-server (createRedisTokenStore, built dist)'],
+  ['instances', '4 handler instances: on one local redis-server, each with its own client, against a memory store each; rotation with 40 real clients'],
   ['size', 'Bundle size of the built dist, bundled by esbuild, minified and gzipped, peers excluded'],
   ['memory', 'Memory'],
 ];

@@ -186,15 +186,19 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     throw busy("This room's token could not be settled between servers in time; try again in a moment.");
   }
 
+  /** Lets go of a lock this request gives up on. Nobody waits on it: at worst the lock runs out by itself. */
+  function releaseLater(key: string, lock: string): void {
+    void Promise.resolve()
+      .then(() => store.deleteIfEqual(key, lock))
+      .catch(() => undefined);
+  }
+
   async function fetchAsHolder(room: string, key: string, lock: string, deadline: number): Promise<RoomEntry> {
     let entry: RoomEntry;
     try {
       entry = entryForNewToken(await callCas(deadline), Date.now(), options.refreshLeadMs);
     } catch (error) {
-      // Nobody waits on the release: at worst the lock runs out by itself.
-      void Promise.resolve()
-        .then(() => store.deleteIfEqual(key, lock))
-        .catch(() => undefined);
+      releaseLater(key, lock);
       throw casFailure(room, error);
     }
     // Both calls go out before either is awaited: a synchronous store (memory) swaps the lock
@@ -221,9 +225,17 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
           throw new ProxyFailure(status, code, message, failed.leftMs);
         }
         const lock = encodeLock(globalThis.crypto.randomUUID(), Date.now() + budgetMs);
-        if (await storeCall(() => store.setIfAbsent(key, lock, budgetMs), deadline)) {
-          return await fetchAsHolder(room, key, lock, deadline);
+        let won: boolean;
+        try {
+          won = await storeCall(() => store.setIfAbsent(key, lock, budgetMs), deadline);
+        } catch (error) {
+          // A write that timed out may still be applied (a stalled Redis, a client's offline
+          // queue), leaving a lock nobody holds. Sent after it on the same connection, the
+          // release lands after it.
+          releaseLater(key, lock);
+          throw error;
         }
+        if (won) return await fetchAsHolder(room, key, lock, deadline);
       }
       const waited = await waitForHolder(key, deadline);
       if (waited !== undefined) return waited;
