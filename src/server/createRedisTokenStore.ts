@@ -128,7 +128,8 @@ function hint(kind: ClientKind, message: string): string {
  *
  * const redis = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
  * redis.on('error', (error) => console.error('Redis:', error.message));
- * await redis.connect();
+ * // connect() waits for Redis however long: wait 2 s at most, the store answers 503 until then.
+ * await Promise.race([redis.connect(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
  * const handler = casTokenHandlerFromEnv({ authorize, store: createRedisTokenStore(redis) });
  * ```
  */

@@ -165,6 +165,24 @@ describe('a store that fails', () => {
     expect((await handler(tokenRequest('room-1'))).status).toBe(200);
   });
 
+  it('logs an outage once per 10 s, however many requests it fails, counting the ones it did not log', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const { store, failing } = unreliableStore();
+    failing.add('get');
+    const handler = handlerFor({ store });
+    const ask = (rooms: number) => Promise.all(Array.from({ length: rooms }, (_, index) => handler(tokenRequest(`room-${index}`))));
+
+    await ask(50);
+    vi.setSystemTime(NOW + 9_999);
+    await ask(20);
+    expect(logger.lines).toHaveLength(1);
+
+    vi.setSystemTime(NOW + 10_000);
+    await ask(1);
+    expect(logger.lines).toHaveLength(2);
+    expect(logger.lines[1]!.message).toContain('(69 more store failures since the last line)');
+  });
+
   it('answers 503 when a synchronous store throws', async () => {
     const store: TokenStore = {
       get: () => {
