@@ -23,7 +23,7 @@ export interface CasTokenProviderProps {
   queryClient?: QueryClient;
   /**
    * How long before expiry to ask for a new token. A short-lived token is renewed at half of
-   * its lifetime at the earliest, however large this is.
+   * the time it had left on arrival at the earliest, however large this is.
    * @defaultValue 60_000
    */
   refreshLeadMs?: number;

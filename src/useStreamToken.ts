@@ -74,8 +74,8 @@ const notExpiredOnServer = () => false;
  * expired one: it reads `undefined` from the moment the held token expires until a new one
  * arrives. Must be used inside `<CasTokenProvider>`.
  *
- * Reading only `token` re-renders the component once per new token: the other fields are
- * tracked only when read.
+ * Reading only `token` re-renders the component once per new token while requests succeed:
+ * `isRefreshing` is tracked only when read. A failure re-renders every consumer.
  *
  * @example
  * ```tsx

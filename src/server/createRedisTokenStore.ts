@@ -6,7 +6,7 @@
 import { CasTokenError } from '../core/CasTokenError.js';
 import type { TokenStore } from './TokenStore.js';
 
-/** What every key starts with unless told otherwise: a room's token lives at `cas-token:<room>`. */
+/** What every key starts with unless told otherwise: the handler keeps a room at `cas-token:room:<room>`. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'cas-token:';
 
 /**
@@ -106,7 +106,8 @@ function hint(kind: ClientKind, message: string): string {
  * use: node-redis (v4-v6), ioredis, or Upstash's REST client for serverless and edge hosts.
  * None of them is a dependency of this package: pass the client, connected.
  *
- * A room's token is the string at `<prefix><room>` (default `cas-token:<room>`), written with
+ * Each key the handler uses is stored at `<prefix><key>`: a room at `<prefix>room:<room>`
+ * (default `cas-token:room:<room>`), holding its token entry or a lock, written with
  * `SET key value NX PX ttl`, read with `GET` (with Upstash, a script that returns it unparsed,
  * so it comes back exactly as stored whatever `automaticDeserialization` says), and removed by
  * a compare-and-delete script.
