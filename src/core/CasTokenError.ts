@@ -9,7 +9,7 @@
  * - `invalid-response`: an answer that is not the expected JSON `{ token }`. Retried a few
  *   times (a proxy mid-deploy), then it stands.
  * - `invalid-token`: a token that is not a decodable JWT, or whose `exp`/`iat` are not numbers,
- *   or that had expired when it arrived. Retried a few times, then it stands.
+ *   or that had less than a second left when it arrived. Retried a few times, then it stands.
  * - `invalid-config`: a setting is missing or malformed (a missing CAS URL, key or secret, a bad
  *   option). Thrown at once where the setting is given.
  */

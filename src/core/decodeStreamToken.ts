@@ -51,6 +51,13 @@ export interface DecodeStreamTokenOptions {
   refreshLeadMs?: number;
 }
 
+/**
+ * A token with less time left than this on arrival is refused (`invalid-token`, retried a few
+ * times): renewing it would mean asking again at once, and a proxy sending such tokens would
+ * drive a request loop.
+ */
+export const MIN_TOKEN_LEFT_MS = 1_000;
+
 function invalid(message: string, cause?: unknown): CasTokenError {
   return new CasTokenError('invalid-token', message, { cause });
 }
@@ -101,15 +108,17 @@ export function readExpiry(claims: CasTokenClaims, receivedAt: number, expiresIn
   if (expiresIn !== undefined) {
     if (Number.isNaN(expiresIn)) throw invalid('The proxy said the token expires in NaN ms.');
     expiresAt = sentAt + Math.min(expiresIn, lifetime);
-    if (expiresAt <= receivedAt) {
-      throw invalid(`The token had expired when it arrived (expiresIn: ${expiresIn} ms, sent ${receivedAt - sentAt} ms before it arrived).`);
-    }
   } else if (exp === undefined) {
     expiresAt = Number.POSITIVE_INFINITY;
   } else if (iat !== undefined && (iat > receivedAt || exp <= receivedAt)) {
     expiresAt = receivedAt + lifetime;
   } else {
+    // Without `iat` a past `exp` cannot be told from a wrong local clock: it counts as expired.
     expiresAt = exp;
+  }
+  if (expiresAt - receivedAt < MIN_TOKEN_LEFT_MS) {
+    const said = expiresIn === undefined ? '' : ` (expiresIn: ${expiresIn} ms, sent ${receivedAt - sentAt} ms before it arrived)`;
+    throw invalid(`The token had expired, or had less than a second left, when it arrived${said}.`);
   }
   // The same shift from the token's clock to ours applies to `iat`.
   const shift = exp === undefined || expiresAt === Number.POSITIVE_INFINITY ? 0 : expiresAt - exp;

@@ -257,3 +257,19 @@ describe('misuse', () => {
     );
   });
 });
+
+describe('tokens with no time left', () => {
+  it.each([
+    ['an exp already past and no iat (no clock to correct by)', () => createTestToken({ issuedAt: Date.now() - HOUR, lifetimeMs: 30 * MINUTE, claims: { iat: undefined } })],
+    ['less than a second left by expiresIn', () => ({ token: createTestToken(), expiresIn: 500 })],
+  ])('refuses %s as invalid-token, tries three times with backoff, and never loops', async (_, answer) => {
+    const fetcher = vi.fn(async () => answer()) as unknown as StreamTokenFetcher;
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(view.current.error?.code).toBe('invalid-token');
+    await advance(HOUR);
+    expect(fetcher).toHaveBeenCalledTimes(3);
+    expect(view.current.token).toBeUndefined();
+  });
+});
