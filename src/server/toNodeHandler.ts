@@ -21,6 +21,8 @@ export interface NodeResponseLike {
   statusCode: number;
   setHeader(name: string, value: string | readonly string[]): unknown;
   end(body?: string): unknown;
+  /** Closes the connection without an answer: what a network error (`Response.error()`) becomes. */
+  destroy?(): unknown;
 }
 
 /** Express/Connect's `next`: called with the error when the handler throws. */
@@ -78,6 +80,12 @@ export function toNodeHandler(handler: (request: Request) => Response | Promise<
     } catch (error) {
       if (next !== undefined) return next(error);
       return sendJson(res, 500, { error: 'internal', message: 'The token proxy failed.' });
+    }
+    // `Response.error()` (status 0, e.g. a mock proxy's network failure) has no HTTP answer:
+    // the client sees the connection drop, as it would on a real network error.
+    if (response.type === 'error' || response.status === 0) {
+      if (res.destroy) return void res.destroy();
+      return sendJson(res, 502, { error: 'internal', message: 'The token proxy gave no answer.' });
     }
     res.statusCode = response.status;
     response.headers.forEach((value, name) => {

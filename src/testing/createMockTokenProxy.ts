@@ -19,8 +19,8 @@ import { checkMockTokenOptions, createMockTokenSource, type MockCall, type MockF
  * | `'store-unavailable'` | 503 `{ error: 'store-unavailable' }`, `Retry-After: 1` | `http`, `status` 503, `retryAfterMs` 1000 |
  * | a `Response` | a copy of it, for anything else | whatever it says |
  *
- * `Response.error()` is how MSW, a service worker and `proxy.fetch` send a network error. Behind
- * `toNodeHandler` (a dev server) use the others: it cannot send one (it has no status to write).
+ * `Response.error()` is how MSW, a service worker and `proxy.fetch` send a network error; behind
+ * `toNodeHandler` (a dev server) it drops the connection.
  */
 export type MockProxyFailure =
   | Exclude<CasTokenErrorCode, 'invalid-config'>

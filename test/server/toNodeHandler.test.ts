@@ -143,6 +143,22 @@ describe('toNodeHandler', () => {
     expect(await response.json()).toEqual({ error: 'internal', message: 'The token proxy failed.' });
   });
 
+  it('drops the connection for a Response.error() (a mock network failure), never crashing the server', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const base = await listen(createServer(toNodeHandler(() => Response.error())));
+
+      await expect(fetch(base)).rejects.toThrow(TypeError);
+      // The server still answers afterwards.
+      await expect(fetch(base)).rejects.toThrow(TypeError);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   describe('as Express 5 middleware', () => {
     it('serves tokens mounted on a path, and leaves other routes alone', async () => {
       const app = express();
