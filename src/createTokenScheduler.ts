@@ -76,6 +76,8 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   let fetchStartedAt = Number.POSITIVE_INFINITY;
   let tabs: TabSync | undefined;
   let settling: Promise<void> | undefined;
+  // Set by the app's `invalidateQueries()`, not by react-query's own marking of a failed query.
+  let invalidated = false;
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -110,6 +112,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
       const previous = newData ? undefined : failure;
       setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay }));
     } else if (newData) {
+      invalidated = false;
       setFailure(undefined);
     }
   }
@@ -120,11 +123,14 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const query = findQuery();
     if (!stopListening || !query) return;
     catchUp(query.state);
+    const now = Date.now();
+    const { data } = query.state;
     const step = nextStep({
-      now: Date.now(),
+      now,
       consumers: query.getObserversCount(),
       inFlight: query.state.fetchStatus !== 'idle' || tabs?.isAsking() === true,
-      held: query.state.data,
+      // `queryClient.invalidateQueries()` (after a sign-in, say) makes the held token due now.
+      held: data && invalidated ? { ...data, refreshAt: Math.min(data.refreshAt, now) } : data,
       failure,
       tabs: tabs?.input(),
     });
@@ -152,6 +158,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     let publish = false;
     if (event.type === 'updated') {
       const { action } = event;
+      if (action.type === 'invalidate') invalidated = true;
       if (action.type === 'success') {
         const info = event.query.state.data as StreamTokenInfo | undefined;
         if (info && !action.manual) {

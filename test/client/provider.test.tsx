@@ -183,3 +183,21 @@ describe('renders', () => {
     expect(renders - afterFirst).toBe(renewals);
   });
 });
+
+describe('invalidateQueries', () => {
+  it('renews the token at once, once, when the app invalidates its queries (a sign-in, say)', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: HOUR });
+    const view = renderWithProvider({ fetcher });
+    await advance(0);
+    const first = view.current.token;
+
+    await act(() => view.queryClient.invalidateQueries());
+    await advance(0);
+
+    expect(fetcher.calls).toHaveLength(2);
+    expect(view.current.token).toBe(fetcher.calls[1]?.token);
+    expect(view.current.token).not.toBe(first);
+    await advance(MINUTE);
+    expect(fetcher.calls).toHaveLength(2);
+  });
+});
