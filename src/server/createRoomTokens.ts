@@ -6,6 +6,7 @@ import { createFailureMemory } from './createFailureMemory.js';
 import { busy, ProxyFailure, storeUnavailable, type CasTokenProxyErrorCode } from './ProxyFailure.js';
 import { describeError, logSafe } from './redact.js';
 import { encodeEntry, encodeLock, entryForNewToken, readStored, storeTtlMs, type RoomEntry } from './roomEntry.js';
+import { logThrottle } from './logThrottle.js';
 import { isTokenStoreFullError, type TokenStore } from './TokenStore.js';
 
 /** Where the handler writes what went wrong on the server side. `console` fits. */
@@ -78,27 +79,20 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
   const flights = new Map<string, Promise<RoomEntry>>();
   const slots = createCasSlots(options.maxConcurrentCasCalls);
   const failures = createFailureMemory();
-  let fullLoggedAt = Number.NEGATIVE_INFINITY;
-  let outageLoggedAt = Number.NEGATIVE_INFINITY;
-  let outageUnlogged = 0;
+  const fullLog = logThrottle(FULL_LOG_INTERVAL_MS);
+  const outageLog = logThrottle(OUTAGE_LOG_INTERVAL_MS);
 
   function storeFailure(error: unknown, timedOut: boolean): ProxyFailure {
     if (isTokenStoreFullError(error)) {
-      if (Date.now() - fullLoggedAt >= FULL_LOG_INTERVAL_MS) {
-        fullLoggedAt = Date.now();
+      if (fullLog.take() !== undefined) {
         logger.warn(`[react-cas-token] New rooms are refused (503 too-many-rooms): ${describeError(error, secrets)}`);
       }
       const retryAfterMs = Math.max(1_000, error.retryAfterMs ?? 60_000);
       return new ProxyFailure(503, 'too-many-rooms', 'This server holds tokens for as many rooms as it can; try again later.', retryAfterMs);
     }
-    const now = Date.now();
-    if (now - outageLoggedAt < OUTAGE_LOG_INTERVAL_MS) {
-      outageUnlogged += 1;
-      return storeUnavailable();
-    }
-    const since = outageUnlogged > 0 ? ` (${outageUnlogged} more store failures since the last line)` : '';
-    outageLoggedAt = now;
-    outageUnlogged = 0;
+    const heldBack = outageLog.take();
+    if (heldBack === undefined) return storeUnavailable();
+    const since = heldBack > 0 ? ` (${heldBack} more store failures since the last line)` : '';
     logger.error(
       timedOut
         ? `[react-cas-token] The token store did not answer in time (storeTimeoutMs: ${storeTimeoutMs}); answering 503 store-unavailable.${since}`
