@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromiumWithCdp, type ChromiumWithCdp } from './support/cdp';
@@ -59,7 +60,6 @@ const requests: ProxyRequest[] = [];
 const pageErrors: string[] = [];
 const tabs = new Map<string, Tab>();
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expiresAtOf(token: string): number {
   const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };

@@ -5,6 +5,7 @@
  * tokens once it answers, with the same client: no restart. Awaiting connect() alone does not:
  * node-redis's connect() waits until Redis answers, ioredis's rejects at once.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis as IoRedis } from 'ioredis';
 import { createClient } from 'redis';
@@ -56,7 +57,6 @@ afterAll(async () => {
   await redis?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How `promise` settles within `ms`: its value, its error, or 'pending'. */
 async function within<T>(promise: Promise<T>, ms: number) {

@@ -7,6 +7,7 @@
  * that lock belongs to no request, and blocks the room until it runs out (timeoutMs +
  * 4 × storeTimeoutMs): every request for the room waits that long.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
@@ -41,7 +42,6 @@ afterAll(async () => {
   await redis?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How many SET commands Redis has run so far. */
 async function setsRun(): Promise<number> {

@@ -5,6 +5,7 @@
  * cache may. Every wait is bounded: calls must settle, and recovery must come, within the
  * limits below.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisTokenStore, type TokenStore } from 'react-cas-token/server';
@@ -41,7 +42,6 @@ afterAll(async () => {
   await redis?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Settled {
   status: 'resolved' | 'rejected' | 'pending';

@@ -7,6 +7,7 @@
  * Once with the clients as their constructors make them (node-redis and ioredis queue commands
  * while offline), once with the README's outage options.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
@@ -57,7 +58,6 @@ afterAll(async () => {
   await redis?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const room = (index: number) => `room-${index}`;
 
 /** Asks each instance for room after room, LOOPS_PER_INSTANCE at a time, until stopped. */

@@ -8,6 +8,7 @@
  * stop (5 s, then SIGKILL). A server still running when the process exits is killed by its pid,
  * and its data directory removed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -96,7 +97,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One install at a time across test workers and processes: a lock directory holding the
