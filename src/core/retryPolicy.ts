@@ -43,11 +43,6 @@ export function retryClass(error: CasTokenError): 'always' | 'bounded' | 'never'
   }
 }
 
-/** True when the error is worth another automatic request (at least once more). */
-export function isRetryable(error: CasTokenError): boolean {
-  return retryClass(error) !== 'never';
-}
-
 /**
  * The default wait before retry number `failureCount`: exponential backoff with jitter (75% to
  * 100% of the step, so clients that failed together spread out), 2 s doubling to at most 30 s:

@@ -97,7 +97,7 @@ export interface ScheduleStep {
 const NEVER = Number.POSITIVE_INFINITY;
 
 /** When the next request is due: at the retry after a failure, at renewal, or now without a token. */
-export function dueAt({ now, held, failure }: Pick<ScheduleInput, 'now' | 'held' | 'failure'>): number {
+function dueAt({ now, held, failure }: Pick<ScheduleInput, 'now' | 'held' | 'failure'>): number {
   if (failure !== undefined) return failure.retryAt ?? NEVER;
   return held === undefined ? now : held.refreshAt;
 }
