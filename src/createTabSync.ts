@@ -1,7 +1,5 @@
-import { CasTokenError } from './core/CasTokenError.js';
-import { readClaims, type StreamTokenInfo } from './core/decodeStreamToken.js';
+import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { FETCHER_TIMEOUT_MS } from './core/fetchStreamToken.js';
-import { computeRefreshAt } from './core/refreshTiming.js';
 import { isNewerToken, isRelevantFailure, readTabMessage, tabLinkName, type TabMessage } from './core/tabLink.js';
 import { stealAt, type FailureState, type ScheduleAction, type TabsInput } from './core/tokenSchedule.js';
 
@@ -30,18 +28,18 @@ export type TabSync = NonNullable<ReturnType<typeof createTabSync>>;
  * rendering, jsdom, old browsers): each tab then works on its own.
  */
 export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
-  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  const locks = globalThis.navigator?.locks;
   if (!locks || typeof BroadcastChannel === 'undefined') return undefined;
   const name = tabLinkName(room);
   // Held in shared mode while open, so the siblings can be counted without asking them.
   const presence = `${name}:present`;
   const channel = new BroadcastChannel(name);
-  let lock: TabsInput['lock'] = 'none';
-  let stealDeadline = Infinity;
-  let siblingsAsked = false;
+  // What the schedule reads: where this tab stands with the lock.
+  const input: TabsInput = { lock: 'none', stealAt: Infinity };
   let release: (() => void) | undefined;
   let waiting: AbortController | undefined;
-  let asking: { replies: number; done: () => void } | undefined;
+  // While asking the siblings: counts one more answer.
+  let replied: (() => void) | undefined;
   let closed = false;
   let leave: (() => void) | undefined;
   locks.request(presence, { mode: 'shared' }, () => (closed ? undefined : new Promise<void>((resolve) => (leave = resolve)))).catch(() => {});
@@ -49,34 +47,21 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
   const post = (message: TabMessage) => closed || channel.postMessage(message);
 
   function current(): TabMessage {
-    const held = hooks.held();
     const failure = hooks.failure();
-    // `claims` and `refreshAt` each tab works out itself; the error's fields travel as data.
-    const { claims: _claims, refreshAt: _refreshAt, ...token } = held ?? ({} as StreamTokenInfo);
-    return {
-      token: held && held.expiresAt > Date.now() ? token : undefined,
-      failure: failure && { ...failure, error: { ...failure.error, message: failure.error.message } },
-    };
+    // The token as held (the receiver decodes it again); the error's fields as data, since a
+    // browser clones an Error without them.
+    return { token: hooks.held(), failure: failure && { ...failure, error: { ...failure.error, message: failure.error.message } } };
   }
 
   channel.onmessage = ({ data }: MessageEvent) => {
-    const message = readTabMessage(data);
-    if (!message) return;
-    if ('hello' in message) return post(current());
-    if (asking && --asking.replies <= 0) asking.done();
+    const message = readTabMessage(data, hooks.refreshLeadMs);
+    if (!message) return post(current());
+    replied?.();
     const { token, failure } = message;
     const now = Date.now();
     const held = hooks.held();
-    if (token && isNewerToken(token, held, now)) {
-      try {
-        const claims = readClaims(token.token);
-        hooks.adoptToken({ ...token, claims, refreshAt: computeRefreshAt(token.receivedAt, token.expiresAt, hooks.refreshLeadMs, token.rotateAt) });
-      } catch {
-        // Not a JWT: dropped like any malformed message.
-      }
-    } else if (failure && isRelevantFailure(failure, held, hooks.failure(), now)) {
-      hooks.adoptFailure({ ...failure, error: new CasTokenError(failure.error.code, failure.error.message, failure.error) });
-    }
+    if (token && isNewerToken(token, held, now)) hooks.adoptToken(token);
+    else if (failure && isRelevantFailure(failure, held, hooks.failure(), now)) hooks.adoptFailure(failure);
     hooks.changed();
   };
 
@@ -84,76 +69,71 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     waiting?.abort();
     release?.();
     waiting = release = undefined;
-    lock = 'none';
-    siblingsAsked = false;
+    input.lock = 'none';
+  }
+
+  /**
+   * Before it asks the proxy, the tab granted the lock asks its siblings for their token, and
+   * waits for every one of them (counted by the presence lock) or `SIBLING_REPLY_MS`: a sibling
+   * that renewed while this tab waited for the lock has published its token, but the lock may
+   * be granted before that message arrives.
+   */
+  async function askSiblings() {
+    const { held = [] } = await locks!.query();
+    let count = held.filter((other) => other.name === presence).length - 1;
+    if (count > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, SIBLING_REPLY_MS);
+        replied = () => --count || (clearTimeout(timer), resolve());
+        post({ hello: true });
+      });
+    }
+    replied = undefined;
   }
 
   function requestLock(steal: boolean) {
     waiting?.abort();
     const attempt = (waiting = new AbortController());
-    lock = 'waiting';
-    siblingsAsked = false;
-    stealDeadline = stealAt(hooks.held(), Date.now(), FETCHER_TIMEOUT_MS + 1_000);
-    let granted: (() => void) | undefined;
+    let mine: (() => void) | undefined;
+    input.lock = 'waiting';
+    input.stealAt = stealAt(hooks.held(), Date.now(), FETCHER_TIMEOUT_MS + 1_000);
     // The API refuses `signal` together with `steal`: stealing never waits anyway.
     locks!
-      .request(name, steal ? { steal } : { signal: attempt.signal }, () =>
-        new Promise<void>((releaseLock) => {
-          granted = releaseLock;
-          if (waiting !== attempt || closed) return releaseLock();
-          waiting = undefined;
-          release = releaseLock;
-          lock = 'held';
+      .request(name, steal ? { steal } : { signal: attempt.signal }, async () => {
+        if (waiting !== attempt || closed) return;
+        waiting = undefined;
+        // Granted: no steal while the siblings are asked. `release` lets go from now on.
+        input.stealAt = Infinity;
+        const held = new Promise<void>((resolve) => (release = mine = resolve));
+        await askSiblings();
+        // Unless a sibling's answer made the request needless (the schedule let go).
+        if (release === mine) {
+          input.lock = 'held';
           hooks.changed();
-        }),
-      )
+        }
+        return held;
+      })
       .catch(() => {
         // Aborted while waiting (a newer request or letGo() set the state), or stolen while held.
-        if (!granted || release !== granted) return;
+        if (!mine || release !== mine) return;
         release = undefined;
-        lock = 'none';
+        input.lock = 'none';
         hooks.changed();
       });
     // Waiting has a deadline (the steal): the schedule must wake for it.
     hooks.changed();
   }
 
-  async function askSiblings() {
-    const { held = [] } = await locks!.query();
-    const count = held.filter((other) => other.name === presence).length - 1;
-    if (count > 0 && !closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, SIBLING_REPLY_MS);
-        asking = { replies: count, done: () => (clearTimeout(timer), resolve()) };
-        post({ hello: true });
-      });
-    }
-    asking = undefined;
-    siblingsAsked = true;
-    if (!closed) hooks.changed();
-  }
-
   return {
-    /** The schedule's input; a question to the siblings counts as a request in flight. */
-    input: (): TabsInput => ({ lock, stealAt: stealDeadline, siblingsAsked }),
-    isAsking: () => asking !== undefined,
+    /** The schedule's input (read, never changed, by the schedule). */
+    input: (): Readonly<TabsInput> => input,
 
-    act(action: ScheduleAction) {
-      if (action === 'lock' || action === 'steal') requestLock(action === 'steal');
-      else if (action === 'release') letGo();
-      else if (action === 'ask-siblings' && !asking) {
-        asking = { replies: 0, done() {} };
-        askSiblings().catch(() => {});
-      }
-    },
+    act: (action: Exclude<ScheduleAction, 'none' | 'fetch'>) => (action === 'release' ? letGo() : requestLock(action === 'steal')),
 
     /** Tells the siblings this tab's new token or failure (after its own request). */
     publish: () => post(current()),
-    /** After sleep or a freeze: whoever holds a newer token, say so. */
-    greet: () => post({ hello: true }),
 
     close() {
-      asking?.done();
       letGo();
       closed = true;
       channel.onmessage = null;

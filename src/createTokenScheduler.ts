@@ -128,7 +128,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const step = nextStep({
       now,
       consumers: query.getObserversCount(),
-      inFlight: query.state.fetchStatus !== 'idle' || tabs?.isAsking() === true,
+      inFlight: query.state.fetchStatus !== 'idle',
       // `queryClient.invalidateQueries()` (after a sign-in, say) makes the held token due now.
       held: data && invalidated ? { ...data, refreshAt: Math.min(data.refreshAt, now) } : data,
       failure,
@@ -183,7 +183,6 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const query = findQuery();
     if (query) catchUp(query.state);
     setFailure(recordWake(failure, Date.now()));
-    tabs?.greet();
     notify();
     evaluate();
   }

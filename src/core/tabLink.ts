@@ -1,5 +1,5 @@
-import type { CasTokenError } from './CasTokenError.js';
-import type { StreamTokenInfo } from './decodeStreamToken.js';
+import { CasTokenError } from './CasTokenError.js';
+import { decodeStreamToken, type StreamTokenInfo } from './decodeStreamToken.js';
 import type { FailureState } from './tokenSchedule.js';
 
 /**
@@ -7,7 +7,6 @@ import type { FailureState } from './tokenSchedule.js';
  * only: never `localStorage` or `sessionStorage`, where a token would outlive the page. Times are
  * epoch ms: every tab of a browser reads the same clock.
  */
-export type SharedToken = Omit<StreamTokenInfo, 'claims' | 'refreshAt'>;
 export type SharedFailure = Omit<FailureState, 'error'> & {
   error: Pick<CasTokenError, 'code' | 'message' | 'status' | 'retryAfterMs' | 'proxyCode'>;
 };
@@ -17,39 +16,56 @@ export type SharedFailure = Omit<FailureState, 'error'> & {
  * Otherwise a tab's state: its token (after its own request, or answering `hello`) and its last
  * failure, if any; neither, from a tab that holds nothing.
  */
-export type TabMessage = { hello: true } | { token?: SharedToken | undefined; failure?: SharedFailure | undefined };
+export type TabMessage = { hello: true } | { token?: StreamTokenInfo | undefined; failure?: SharedFailure | undefined };
+
+/** A tab's state as received: checked, the token decoded again, the error a `CasTokenError` again. */
+export type TabState = { token: StreamTokenInfo | undefined; failure: FailureState | undefined };
 
 /** Names start with the package's prefix, so they never meet another library's channel or lock. */
 export function tabLinkName(room: string | undefined): string {
   return `react-cas-token:v1:room:${room ?? ''}`;
 }
 
-type Fields = Record<string, unknown>;
-const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null;
-const isNumber = (value: unknown) => typeof value === 'number';
+type Fields = Partial<Record<string, unknown>>;
+const isNumber = (value: unknown): value is number => typeof value === 'number';
 /** Each of `keys` is a number, or absent when `optional`. */
 const numbers = (value: Fields, keys: string[], optional?: boolean) =>
   keys.every((key) => isNumber(value[key]) || (optional && value[key] === undefined));
 
 /**
- * A message from another tab is checked like any outside input: malformed parts are dropped
- * (the token itself is decoded again before use).
+ * A message from another tab is checked like any outside input. Its token goes through the
+ * same decoding as a proxy's answer (from the sibling's arrival time and expiry), so a token
+ * that is not a JWT, or had under a second left, is dropped; so is a failure with a field of
+ * the wrong type. Undefined for a `hello`.
  */
-export function readTabMessage(data: unknown): TabMessage | undefined {
-  if (!isObject(data)) return undefined;
-  if (data.hello === true) return data as TabMessage;
-  const { token: t, failure: f } = data;
-  const token =
-    isObject(t) && typeof t.token === 'string' && t.token.length < 16_384 && numbers(t, ['expiresAt', 'receivedAt']) && numbers(t, ['rotateAt', 'issuedAt'], true);
+export function readTabMessage(data: unknown, refreshLeadMs: number): TabState | undefined {
+  const message = Object(data) as Fields;
+  if (message.hello === true) return undefined;
+  const t = Object(message.token) as Fields;
+  const f = Object(message.failure) as Fields;
+  const e = Object(f.error) as Fields;
+  let token: StreamTokenInfo | undefined;
+  const { receivedAt } = t;
+  // Not a string, or too long to be a token: `length` is undefined, or too large.
+  if (isNumber(receivedAt) && (Object(t.token) as string).length < 16_384) {
+    try {
+      token = decodeStreamToken(t.token as string, receivedAt, {
+        refreshLeadMs,
+        expiresIn: (t.expiresAt as number) - receivedAt,
+        refreshIn: ((t.rotateAt as number | undefined) ?? Infinity) - receivedAt,
+      });
+    } catch {
+      // Not a usable token: dropped.
+    }
+  }
   const failure =
-    isObject(f) &&
-    isObject(f.error) &&
-    typeof f.error.code === 'string' &&
-    numbers(f, ['count', 'unusable', 'at']) &&
-    numbers(f, ['retryAt'], true) &&
-    numbers(f.error, ['status', 'retryAfterMs'], true);
-  return { token: token ? (t as SharedToken) : undefined, failure: failure ? (f as SharedFailure) : undefined };
+    typeof e.code === 'string' && numbers(f, ['count', 'unusable', 'at']) && numbers(f, ['retryAt'], true) && numbers(e, ['status', 'retryAfterMs'], true)
+      ? ({ ...f, error: new CasTokenError(e.code as CasTokenError['code'], e.message as string, e) } as FailureState)
+      : undefined;
+  return { token, failure };
 }
+
+type Timed = Pick<StreamTokenInfo, 'token' | 'expiresAt' | 'receivedAt'>;
 
 /**
  * Whether a sibling's token should replace the one held: it is unexpired, and the held one is
@@ -58,7 +74,7 @@ export function readTabMessage(data: unknown): TabMessage | undefined {
  * expiry: a renewal the proxy answered with the held token (it had not rotated yet). Taking
  * that sibling's schedule keeps this tab from asking for the same token once more.
  */
-export function isNewerToken(theirs: SharedToken, held: SharedToken | undefined, now: number): boolean {
+export function isNewerToken(theirs: Timed, held: Timed | undefined, now: number): boolean {
   if (theirs.expiresAt <= now) return false;
   if (!held || held.expiresAt <= now) return true;
   if (theirs.token === held.token) return theirs.receivedAt > held.receivedAt && theirs.expiresAt > held.expiresAt;
@@ -70,7 +86,7 @@ export function isNewerToken(theirs: SharedToken, held: SharedToken | undefined,
  * or one due for renewal), and only when newer than what the tab last learned.
  */
 export function isRelevantFailure(
-  theirs: SharedFailure,
+  theirs: Pick<FailureState, 'at'>,
   held: Pick<StreamTokenInfo, 'receivedAt' | 'refreshAt' | 'expiresAt'> | undefined,
   own: FailureState | undefined,
   now: number,

@@ -57,14 +57,13 @@ export function recordWake(failure: FailureState | undefined, now: number): Fail
 
 /**
  * Where this tab stands with the room's cross-tab lock (see `tabLink`): only the holder asks the
- * proxy, after asking its siblings for a newer token; the others adopt what it publishes.
+ * proxy; the others adopt what it publishes. A tab granted the lock asks its siblings for a newer
+ * token before it counts as holding it.
  */
 export interface TabsInput {
   lock: 'none' | 'waiting' | 'held';
   /** While waiting: when a holder that never lets go (a frozen tab) has its lock taken. */
   stealAt: number;
-  /** While holding: the siblings were asked for their token since the lock was granted. */
-  siblingsAsked: boolean;
 }
 
 export interface ScheduleInput {
@@ -83,10 +82,9 @@ export interface ScheduleInput {
 /**
  * - `fetch`: ask the proxy now;
  * - `lock` / `steal`: ask for the room's cross-tab lock / take it from a holder that hangs;
- * - `ask-siblings`: holding the lock, ask the other tabs for a newer token first;
  * - `release`: let the lock go (or stop waiting for it): nothing is due any more.
  */
-export type ScheduleAction = 'none' | 'fetch' | 'lock' | 'steal' | 'ask-siblings' | 'release';
+export type ScheduleAction = 'none' | 'fetch' | 'lock' | 'steal' | 'release';
 
 export interface ScheduleStep {
   action: ScheduleAction;
@@ -127,14 +125,14 @@ export function nextStep(input: ScheduleInput): ScheduleStep {
   if (inFlight) return { action: 'none', wakeAt: expiryWake };
   const due = dueAt(input);
   const wakeAt = Math.min(due, expiryWake);
-  if (tabs === undefined) return due <= now ? { action: 'fetch', wakeAt: expiryWake } : { action: 'none', wakeAt };
-  if (due > now) return { action: tabs.lock === 'none' ? 'none' : 'release', wakeAt };
-  switch (tabs.lock) {
+  if (due > now) return { action: tabs && tabs.lock !== 'none' ? 'release' : 'none', wakeAt };
+  // Without cross-tab sharing, a tab acts as if it always held the lock.
+  switch (tabs?.lock ?? 'held') {
     case 'none':
       return { action: 'lock', wakeAt: expiryWake };
     case 'waiting':
-      return tabs.stealAt <= now ? { action: 'steal', wakeAt: expiryWake } : { action: 'none', wakeAt: Math.min(tabs.stealAt, expiryWake) };
+      return tabs!.stealAt <= now ? { action: 'steal', wakeAt: expiryWake } : { action: 'none', wakeAt: Math.min(tabs!.stealAt, expiryWake) };
     case 'held':
-      return { action: tabs.siblingsAsked ? 'fetch' : 'ask-siblings', wakeAt: expiryWake };
+      return { action: 'fetch', wakeAt: expiryWake };
   }
 }

@@ -1,40 +1,75 @@
 import { describe, expect, it } from 'vitest';
 import { CasTokenError } from '../../src/core/CasTokenError';
 import { isNewerToken, isRelevantFailure, readTabMessage, tabLinkName } from '../../src/core/tabLink';
+import { createTestToken } from '../../src/testing/createTestToken';
 
 
 describe('readTabMessage', () => {
-  it('keeps well-formed hello and state messages', () => {
-    const token = { token: 'a.b.c', expiresAt: 2, receivedAt: 1 };
-    const failure = { error: { code: 'network', message: 'offline' }, count: 1, unusable: 0, at: 0 };
-    expect(readTabMessage({ hello: true })).toEqual({ hello: true });
-    expect(readTabMessage({ token, failure })).toEqual({ token, failure });
-    expect(readTabMessage({})).toEqual({ token: undefined, failure: undefined });
+  const lead = 60_000;
+  const receivedAt = 1_000_000;
+  const jwt = createTestToken({ issuedAt: receivedAt, lifetimeMs: 10 * 60_000 });
+  const shared = { token: jwt, receivedAt, expiresAt: receivedAt + 10 * 60_000 };
+  const failure = { error: { code: 'network', message: 'offline' }, count: 1, unusable: 0, at: 0, retryAt: 2_000 };
+
+  it('reads a hello as undefined: the caller answers it', () => {
+    expect(readTabMessage({ hello: true }, lead)).toBeUndefined();
+  });
+
+  it('decodes the token again, keeping the sibling’s arrival, expiry and rotation', () => {
+    const { token } = readTabMessage({ token: { ...shared, rotateAt: receivedAt + 60_000, refreshAt: 0, claims: {} } }, lead)!;
+
+    expect(token).toEqual({
+      token: jwt,
+      claims: expect.objectContaining({ iat: receivedAt / 1000 }),
+      issuedAt: receivedAt,
+      receivedAt,
+      expiresAt: shared.expiresAt,
+      rotateAt: receivedAt + 60_000,
+      // Worked out again here, not taken from the message.
+      refreshAt: receivedAt + 60_000,
+    });
+    expect(readTabMessage({ token: shared }, lead)!.token).toMatchObject({ rotateAt: undefined, refreshAt: shared.expiresAt - lead });
+  });
+
+  it('turns the failure back into a CasTokenError with its fields', () => {
+    const read = readTabMessage({ failure: { ...failure, error: { code: 'http', message: 'bad gateway', status: 502, proxyCode: 'cas-timeout' } } }, lead)!;
+
+    expect(read.token).toBeUndefined();
+    expect(read.failure).toMatchObject({ count: 1, unusable: 0, at: 0, retryAt: 2_000 });
+    expect(read.failure!.error).toBeInstanceOf(CasTokenError);
+    expect(read.failure!.error).toMatchObject({ code: 'http', message: 'bad gateway', status: 502, proxyCode: 'cas-timeout' });
   });
 
   it.each([
     ['null', null],
     ['a string', 'hello'],
     ['a number', 42],
-  ])('drops %s', (_, data) => {
-    expect(readTabMessage(data)).toBeUndefined();
+    ['an empty object', {}],
+  ])('reads %s as a state with neither token nor failure', (_, data) => {
+    expect(readTabMessage(data, lead)).toEqual({ token: undefined, failure: undefined });
   });
 
   it.each([
-    ['a token that is not a string', { token: 42, expiresAt: 2, receivedAt: 1 }],
-    ['a token of 20 kB', { token: 'x'.repeat(20_000), expiresAt: 2, receivedAt: 1 }],
-    ['an expiry that is not a number', { token: 'a.b.c', expiresAt: '2', receivedAt: 1 }],
-    ['a rotation time that is not a number', { token: 'a.b.c', expiresAt: 2, receivedAt: 1, rotateAt: 'soon' }],
-  ])('drops %s, keeping the message as an empty answer', (_, token) => {
-    expect(readTabMessage({ token })).toEqual({ token: undefined, failure: undefined });
+    ['a token that is not a string', { ...shared, token: 42 }],
+    ['a token that is not a JWT', { ...shared, token: 'a.b.c' }],
+    ['a token of 20 kB', { ...shared, token: 'x'.repeat(20_000) }],
+    ['an arrival time that is not a number', { ...shared, receivedAt: String(receivedAt) }],
+    ['an expiry that is not a number', { ...shared, expiresAt: 'later' }],
+    ['no expiry', { token: jwt, receivedAt }],
+    ['a rotation time that is not a number', { ...shared, rotateAt: 'soon' }],
+    ['under a second left when it arrived', { ...shared, expiresAt: receivedAt + 500 }],
+  ])('drops %s', (_, token) => {
+    expect(readTabMessage({ token }, lead)).toEqual({ token: undefined, failure: undefined });
   });
 
   it.each([
-    ['a count that is not a number', { error: { code: 'network', message: 'x' }, count: '1', unusable: 0, at: 0 }],
-    ['no error', { count: 1, unusable: 0, at: 0 }],
-    ['a status that is not a number', { error: { code: 'http', message: 'x', status: '502' }, count: 1, unusable: 0, at: 0 }],
-  ])('drops a failure with %s', (_, failure) => {
-    expect(readTabMessage({ failure })).toEqual({ token: undefined, failure: undefined });
+    ['a count that is not a number', { ...failure, count: '1' }],
+    ['no error', { ...failure, error: undefined }],
+    ['an error without a code', { ...failure, error: { message: 'x' } }],
+    ['a status that is not a number', { ...failure, error: { code: 'http', message: 'x', status: '502' } }],
+    ['a retry time that is not a number', { ...failure, retryAt: 'soon' }],
+  ])('drops a failure with %s', (_, bad) => {
+    expect(readTabMessage({ failure: bad }, lead)).toEqual({ token: undefined, failure: undefined });
   });
 
   it('names its channel and lock with the package prefix and the room', () => {

@@ -117,23 +117,22 @@ describe('computeRefreshAt with the proxy’s rotation time', () => {
 });
 
 describe('nextStep with sibling tabs', () => {
-  const tabs = (lock: 'none' | 'waiting' | 'held', rest: { stealAt?: number; siblingsAsked?: boolean } = {}) => ({
-    lock,
-    stealAt: rest.stealAt ?? NEVER,
-    siblingsAsked: rest.siblingsAsked ?? false,
-  });
+  const tabs = (lock: 'none' | 'waiting' | 'held', rest: { stealAt?: number } = {}) => ({ lock, stealAt: rest.stealAt ?? NEVER });
 
   it('asks for the lock when a token is due, instead of the proxy', () => {
     expect(nextStep({ ...base, tabs: tabs('none') })).toEqual({ action: 'lock', wakeAt: NEVER });
   });
 
-  it('holding the lock, asks the siblings first, then the proxy', () => {
-    expect(nextStep({ ...base, tabs: tabs('held') }).action).toBe('ask-siblings');
-    expect(nextStep({ ...base, tabs: tabs('held', { siblingsAsked: true }) }).action).toBe('fetch');
+  it('holding the lock (its siblings asked), asks the proxy', () => {
+    expect(nextStep({ ...base, tabs: tabs('held') }).action).toBe('fetch');
+  });
+
+  it('granted the lock and asking its siblings, neither steals nor asks the proxy', () => {
+    expect(nextStep({ ...base, tabs: tabs('waiting') })).toEqual({ action: 'none', wakeAt: NEVER });
   });
 
   it('lets the lock go, or stops waiting, once nothing is due (a sibling’s token arrived)', () => {
-    expect(nextStep({ ...base, held, tabs: tabs('held', { siblingsAsked: true }) })).toEqual({ action: 'release', wakeAt: 8_000 });
+    expect(nextStep({ ...base, held, tabs: tabs('held') })).toEqual({ action: 'release', wakeAt: 8_000 });
     expect(nextStep({ ...base, held, tabs: tabs('waiting', { stealAt: 9_000 }) })).toEqual({ action: 'release', wakeAt: 8_000 });
   });
 
@@ -143,8 +142,8 @@ describe('nextStep with sibling tabs', () => {
     expect(nextStep({ ...due, now: 9_000, tabs: tabs('waiting', { stealAt: 9_000 }) })).toEqual({ action: 'steal', wakeAt: 10_000 });
   });
 
-  it('does nothing while its own request or question is in flight', () => {
-    expect(nextStep({ ...base, inFlight: true, tabs: tabs('held', { siblingsAsked: true }) }).action).toBe('none');
+  it('does nothing while its own request is in flight', () => {
+    expect(nextStep({ ...base, inFlight: true, tabs: tabs('held') }).action).toBe('none');
   });
 
   it('lets the lock go when the last consumer leaves', () => {
