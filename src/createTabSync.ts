@@ -100,7 +100,8 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     // The API refuses `signal` together with `steal`: stealing never waits anyway.
     locks!
       .request(name, steal ? { steal } : { signal: attempt.signal }, async () => {
-        if (waiting !== attempt || closed) return;
+        // Not if a newer request or letGo() (close() too) withdrew this one meanwhile.
+        if (waiting !== attempt) return;
         waiting = undefined;
         // Granted: no steal while the siblings are asked. `release` lets go from now on.
         input.stealAt = Infinity;
@@ -114,11 +115,11 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
         return held;
       })
       .catch(() => {
-        // Aborted while waiting (a newer request or letGo() set the state), or stolen while held.
-        if (!mine || release !== mine) return;
-        release = undefined;
-        input.lock = 'none';
-        hooks.changed();
+        // Stolen while held (aborted while waiting: a newer request or letGo() set the state).
+        if (mine && release === mine) {
+          letGo();
+          hooks.changed();
+        }
       });
     // Waiting has a deadline (the steal): the schedule must wake for it.
     hooks.changed();

@@ -117,22 +117,14 @@ export function stealAt(held: ScheduleInput['held'], now: number, requestTimeout
  */
 export function nextStep(input: ScheduleInput): ScheduleStep {
   const { now, consumers, inFlight, held, tabs } = input;
-  if (consumers === 0) {
-    const holdsOrWaits = tabs !== undefined && tabs.lock !== 'none' && !inFlight;
-    return { action: holdsOrWaits ? 'release' : 'none', wakeAt: NEVER };
-  }
-  const expiryWake = held !== undefined && held.expiresAt > now ? held.expiresAt : NEVER;
+  // With no consumer nothing is due, and nobody is woken.
+  const expiryWake = consumers && held !== undefined && held.expiresAt > now ? held.expiresAt : NEVER;
   if (inFlight) return { action: 'none', wakeAt: expiryWake };
-  const due = dueAt(input);
-  const wakeAt = Math.min(due, expiryWake);
-  if (due > now) return { action: tabs && tabs.lock !== 'none' ? 'release' : 'none', wakeAt };
+  const due = consumers ? dueAt(input) : NEVER;
+  if (due > now) return { action: tabs && tabs.lock !== 'none' ? 'release' : 'none', wakeAt: Math.min(due, expiryWake) };
   // Without cross-tab sharing, a tab acts as if it always held the lock.
-  switch (tabs?.lock ?? 'held') {
-    case 'none':
-      return { action: 'lock', wakeAt: expiryWake };
-    case 'waiting':
-      return tabs!.stealAt <= now ? { action: 'steal', wakeAt: expiryWake } : { action: 'none', wakeAt: Math.min(tabs!.stealAt, expiryWake) };
-    case 'held':
-      return { action: 'fetch', wakeAt: expiryWake };
-  }
+  const lock = tabs?.lock ?? 'held';
+  if (lock === 'held') return { action: 'fetch', wakeAt: expiryWake };
+  if (lock === 'none') return { action: 'lock', wakeAt: expiryWake };
+  return tabs!.stealAt <= now ? { action: 'steal', wakeAt: expiryWake } : { action: 'none', wakeAt: Math.min(tabs!.stealAt, expiryWake) };
 }
