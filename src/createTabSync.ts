@@ -72,25 +72,6 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     input.lock = 'none';
   }
 
-  /**
-   * Before it asks the proxy, the tab granted the lock asks its siblings for their token, and
-   * waits for every one of them (counted by the presence lock) or `SIBLING_REPLY_MS`: a sibling
-   * that renewed while this tab waited for the lock has published its token, but the lock may
-   * be granted before that message arrives.
-   */
-  async function askSiblings() {
-    const { held = [] } = await locks!.query();
-    let count = held.filter((other) => other.name === presence).length - 1;
-    if (count > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, SIBLING_REPLY_MS);
-        replied = () => --count || (clearTimeout(timer), resolve());
-        post({ hello: true });
-      });
-    }
-    replied = undefined;
-  }
-
   function requestLock(steal: boolean) {
     waiting?.abort();
     const attempt = (waiting = new AbortController());
@@ -106,7 +87,19 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
         // Granted: no steal while the siblings are asked. `release` lets go from now on.
         input.stealAt = Infinity;
         const held = new Promise<void>((resolve) => (release = mine = resolve));
-        await askSiblings();
+        // Before asking the proxy, ask the siblings (counted by the presence lock) for their
+        // token, and wait for every answer or SIBLING_REPLY_MS: a sibling that renewed while this
+        // tab waited has published its token, but the lock may be granted before that arrives.
+        const { held: present = [] } = await locks.query();
+        let count = present.filter((other) => other.name === presence).length - 1;
+        if (count > 0) {
+          await new Promise((resolve) => {
+            replied = () => --count || resolve(0);
+            setTimeout(resolve, SIBLING_REPLY_MS);
+            post({ hello: true });
+          });
+        }
+        replied = undefined;
         // Unless a sibling's answer made the request needless (the schedule let go).
         if (release === mine) {
           input.lock = 'held';
