@@ -41,6 +41,7 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
   // While asking the siblings: counts one more answer.
   let replied: (() => void) | undefined;
   let closed = false;
+  let refused = false;
   let leave: (() => void) | undefined;
   locks.request(presence, { mode: 'shared' }, () => (closed ? undefined : new Promise<void>((resolve) => (leave = resolve)))).catch(() => {});
 
@@ -108,8 +109,11 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
         return held;
       })
       .catch(() => {
-        // Stolen while held (aborted while waiting: a newer request or letGo() set the state).
-        if (mine && release === mine) {
+        // Refused rather than withdrawn by this tab: the browser will not lock here (an opaque
+        // origin, as in a sandboxed iframe). The tab goes on alone rather than wait forever.
+        if (waiting === attempt) refused = true;
+        // Stolen while held, or refused: let go. (Withdrawn: a newer request or letGo() set the state.)
+        if (refused || (mine && release === mine)) {
           letGo();
           hooks.changed();
         }
@@ -119,8 +123,8 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
   }
 
   return {
-    /** The schedule's input (read, never changed, by the schedule). */
-    input: (): Readonly<TabsInput> => input,
+    /** The schedule's input (read, never changed, by the schedule); undefined once refused the lock. */
+    input: (): Readonly<TabsInput> | undefined => (refused ? undefined : input),
 
     act: (action: Exclude<ScheduleAction, 'none' | 'fetch'>) => (action === 'release' ? letGo() : requestLock(action === 'steal')),
 

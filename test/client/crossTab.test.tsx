@@ -301,6 +301,21 @@ describe('what is shared, and where it cannot be', () => {
     expect(open[0]!.state.token).not.toBe(open[1]!.state.token);
   });
 
+  it('falls back to per-tab where the browser refuses its locks (a sandboxed iframe: an opaque origin)', async () => {
+    const refuse = () => Promise.reject(new DOMException('The request was denied.', 'SecurityError'));
+    Object.defineProperty(navigator, 'locks', { value: { request: refuse, query: refuse }, configurable: true });
+    const proxy = createMockFetcher({ lifetimeMs: MINUTE });
+    const open = [openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+
+    expect(proxy.calls).toHaveLength(2);
+    expect(open.every((tab) => tab.state.status === 'success')).toBe(true);
+
+    // And it keeps renewing: each tab once per half-life, not a request loop.
+    await advance(2 * MINUTE);
+    expect(proxy.calls).toHaveLength(2 + 2 * 4);
+  });
+
   it('falls back to per-tab quietly where Web Locks are missing', async () => {
     tabs.uninstall();
     const error = vi.spyOn(console, 'error');
