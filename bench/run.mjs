@@ -93,6 +93,17 @@ for (const check of checks) {
   });
 }
 
+console.log('measuring: what sharing between tabs costs the client entry');
+const { measureCrossTabCost } = await import('./client/crossTabCost.mjs');
+const crossTab = await measureCrossTabCost();
+figures.push({
+  section: 'size',
+  label: `min+gz that sharing between tabs adds to the client entry (built from src by vite, ${kB(crossTab.shipped)} with, ${kB(crossTab.alone)} without)`,
+  value: kB(crossTab.cost),
+  against: 'goal at most 1 kB',
+  ok: crossTab.cost <= 1000,
+});
+
 const sections = [
   ['requests', 'Requests to the proxy (1-hour tokens, refreshLeadMs 60 s, 10 simulated lifetimes, jsdom, fake timers)'],
   ['tabs', 'Requests to the proxy from several tabs of one room (same fake proxy; in-memory Web Locks and BroadcastChannel, test/support/fakeTabs)'],
