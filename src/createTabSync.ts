@@ -73,40 +73,48 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     input.lock = 'none';
   }
 
+  /**
+   * Before asking the proxy, the tab granted the lock asks its siblings (counted by the presence
+   * lock) for their token, and waits for every answer, SIBLING_REPLY_MS at most (the count
+   * included): a sibling that renewed while this tab waited has published its token, but the
+   * lock may be granted before that arrives.
+   */
+  const askSiblings = () =>
+    new Promise((resolve) => {
+      setTimeout(resolve, SIBLING_REPLY_MS);
+      locks!.query().then(({ held = [] }) => {
+        let count = held.filter((other) => other.name === presence).length - 1;
+        if (count < 1) return resolve(0);
+        replied = () => --count || resolve(0);
+        post({ hello: true });
+      }, resolve);
+    });
+
   function requestLock(steal: boolean) {
     waiting?.abort();
     const attempt = (waiting = new AbortController());
     let mine: (() => void) | undefined;
     input.lock = 'waiting';
     input.stealAt = stealAt(hooks.held(), Date.now(), FETCHER_TIMEOUT_MS + 1_000);
+    const asked = () => {
+      replied = undefined;
+      // Unless a sibling's answer made the request needless meanwhile (the schedule let go).
+      if (release === mine) {
+        input.lock = 'held';
+        hooks.changed();
+      }
+    };
     // The API refuses `signal` together with `steal`: stealing never waits anyway.
     locks!
-      .request(name, steal ? { steal } : { signal: attempt.signal }, async () => {
+      .request(name, steal ? { steal } : { signal: attempt.signal }, () => {
         // Not if a newer request or letGo() (close() too) withdrew this one meanwhile.
         if (waiting !== attempt) return;
         waiting = undefined;
-        // Granted: no steal while the siblings are asked. `release` lets go from now on.
+        // Granted: no steal while the siblings are asked. The lock is held until `release`,
+        // which letGo() calls even while the question is still out.
         input.stealAt = Infinity;
-        const held = new Promise<void>((resolve) => (release = mine = resolve));
-        // Before asking the proxy, ask the siblings (counted by the presence lock) for their
-        // token, and wait for every answer or SIBLING_REPLY_MS: a sibling that renewed while this
-        // tab waited has published its token, but the lock may be granted before that arrives.
-        const { held: present = [] } = await locks.query();
-        let count = present.filter((other) => other.name === presence).length - 1;
-        if (count > 0) {
-          await new Promise((resolve) => {
-            replied = () => --count || resolve(0);
-            setTimeout(resolve, SIBLING_REPLY_MS);
-            post({ hello: true });
-          });
-        }
-        replied = undefined;
-        // Unless a sibling's answer made the request needless (the schedule let go).
-        if (release === mine) {
-          input.lock = 'held';
-          hooks.changed();
-        }
-        return held;
+        askSiblings().then(asked);
+        return new Promise<void>((resolve) => (release = mine = resolve));
       })
       .catch(() => {
         // Refused rather than withdrawn by this tab: the browser will not lock here (an opaque

@@ -3,6 +3,7 @@ import { act, cleanup, render } from '@testing-library/react';
 import { QueryClient } from '@tanstack/react-query';
 import { CasTokenProvider, useStreamToken, type StreamTokenFetcher, type StreamTokenState } from 'react-cas-token';
 import { createMockFetcher, createTestToken, type MockFetcher } from 'react-cas-token/testing';
+import { SIBLING_REPLY_MS } from '../../src/createTabSync';
 import { installFakeTabs, postedMessages } from '../support/fakeTabs';
 import { advance, HOUR, MINUTE, SECOND, useFakeClock } from './support';
 
@@ -299,6 +300,16 @@ describe('what is shared, and where it cannot be', () => {
 
     expect(proxy.calls).toHaveLength(2);
     expect(open[0]!.state.token).not.toBe(open[1]!.state.token);
+  });
+
+  it('waits no longer than SIBLING_REPLY_MS for its siblings, even when the browser never answers how many there are', async () => {
+    tabs.locks.query = () => new Promise(() => {});
+    const proxy = createMockFetcher({ lifetimeMs: HOUR });
+    const open = [openTab(proxy), openTab(proxy)];
+    await advance(SIBLING_REPLY_MS + 100);
+
+    expect(proxy.calls).toHaveLength(1);
+    expect(tokensOf(open)).toEqual([proxy.calls[0]!.token, proxy.calls[0]!.token]);
   });
 
   it('falls back to per-tab where the browser refuses its locks (a sandboxed iframe: an opaque origin)', async () => {
