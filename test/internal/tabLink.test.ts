@@ -31,6 +31,14 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ token: shared }, lead)!.token).toMatchObject({ rotateAt: undefined, refreshAt: shared.expiresAt - lead });
   });
 
+  it('keeps a token without expiry, renewed at the rotation the proxy set', () => {
+    const forever = createTestToken({ issuedAt: receivedAt, lifetimeMs: Infinity });
+    const rotateAt = receivedAt + 3_600_000;
+    const { token } = readTabMessage({ token: { token: forever, receivedAt, expiresAt: Infinity, rotateAt } }, lead)!;
+
+    expect(token).toMatchObject({ token: forever, expiresAt: Infinity, rotateAt, refreshAt: rotateAt });
+  });
+
   it('turns the failure back into a CasTokenError with its fields', () => {
     const read = readTabMessage({ failure: { ...failure, error: { code: 'http', message: 'bad gateway', status: 502, proxyCode: 'cas-timeout' } } }, lead)!;
 
