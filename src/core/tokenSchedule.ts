@@ -70,7 +70,7 @@ export interface ScheduleInput {
   now: number;
   /** Components reading the token. With none, nothing is fetched and nobody is woken. */
   consumers: number;
-  /** A request (or a question to the sibling tabs) is in flight. */
+  /** A request is in flight. */
   inFlight: boolean;
   /** The token held, expired or not. */
   held: { expiresAt: number; refreshAt: number } | undefined;
