@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { createCasTokenHandler, createMemoryTokenStore, DEFAULT_MAX_CONCURRENT_CAS_CALLS, type TokenStore } from 'react-cas-token/server';
 import { createTestToken } from 'react-cas-token/testing';
@@ -28,7 +29,6 @@ function request(room: string): Request {
 }
 
 const count = (value: number) => value.toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it('calls a CAS that is down once per room per Retry-After window, and tells clients when to come back', async () => {
   let casCalls = 0;

@@ -6,36 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createClient } from 'redis';
 import { casTokenHandlerFromEnv, createMemoryTokenStore, type TokenStore } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
 import { API_KEY, API_SECRET, captureLogger, startCas, tokenRequest } from './casTestKit';
+import { RECIPES, type Recipe, type RecipeName } from './redisRecipesKit';
+import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
 
 const root = `${import.meta.dirname}/../..`;
 const readme = readFileSync(`${root}/README.md`, 'utf8');
 
-interface Recipe {
-  redis: unknown;
-  casTokenStore: TokenStore;
-}
-
-const RECIPES = {
-  'node-redis': {
-    load: () => import('../readme/casTokenStore.node-redis') as Promise<Recipe>,
-    close: (redis: unknown) => (redis as ReturnType<typeof createClient>).destroy(),
-  },
-  ioredis: {
-    load: () => import('../readme/casTokenStore.ioredis') as Promise<Recipe>,
-    close: (redis: unknown) => (redis as { disconnect(): void }).disconnect(),
-  },
-  upstash: {
-    load: () => import('../readme/casTokenStore.upstash') as Promise<Recipe>,
-    close: () => undefined,
-  },
-};
-const NAMES = Object.keys(RECIPES) as (keyof typeof RECIPES)[];
+const NAMES = Object.keys(RECIPES) as RecipeName[];
 
 function printed(name: string): string | undefined {
   return readme.match(new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\`\`\``))?.[1];
@@ -44,16 +26,14 @@ function printed(name: string): string | undefined {
 let redis: RedisServer;
 let bridge: UpstashBridge;
 let cas: MockCas;
-let inspector: ReturnType<typeof createClient>;
+let inspector: Awaited<ReturnType<typeof connectInspector>>;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   bridge = await startUpstashBridge({ redisUrl: redis.url });
   // Slow enough that both instances miss the store and race to fill it.
   cas = await startCas({ latencyMs: 50, lifetimeMs: 3_600_000 });
-  inspector = createClient({ url: redis.url });
-  inspector.on('error', () => {});
-  await inspector.connect();
+  inspector = await connectInspector(redis.url);
   vi.stubEnv('REDIS_URL', redis.url);
   vi.stubEnv('UPSTASH_REDIS_REST_URL', bridge.url);
   vi.stubEnv('UPSTASH_REDIS_REST_TOKEN', bridge.token);

@@ -9,31 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis as IoRedis } from 'ioredis';
 import { createClient } from 'redis';
-import { casTokenHandlerFromEnv, type TokenStore } from 'react-cas-token/server';
+import { casTokenHandlerFromEnv } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { API_KEY, API_SECRET, captureLogger, startCas, tokenRequest } from './casTestKit';
+import { RECIPES, type Recipe, type RecipeName } from './redisRecipesKit';
 
 /** How long the recipes wait for Redis at start. */
 const RECIPE_WAIT_MS = 2_000;
 /** node-redis and ioredis retry every 2 s at most. */
 const RECOVERS_WITHIN_MS = 10_000;
 
-interface Recipe {
-  redis: unknown;
-  casTokenStore: TokenStore;
-}
-
-const RECIPES = {
-  'node-redis': {
-    load: () => import('../readme/casTokenStore.node-redis') as Promise<Recipe>,
-    close: (redis: unknown) => (redis as ReturnType<typeof createClient>).destroy(),
-  },
-  ioredis: {
-    load: () => import('../readme/casTokenStore.ioredis') as Promise<Recipe>,
-    close: (redis: unknown) => (redis as IoRedis).disconnect(),
-  },
-};
+/** The recipes whose client connects at start; Upstash's REST client connects per request. */
+const NAMES: RecipeName[] = ['node-redis', 'ioredis'];
 
 let redis: RedisServer;
 let cas: MockCas;
@@ -70,7 +58,7 @@ async function within<T>(promise: Promise<T>, ms: number) {
 }
 
 describe('the README Redis recipes, with Redis down when the server starts', () => {
-  it.for(Object.keys(RECIPES) as (keyof typeof RECIPES)[])(
+  it.for(NAMES)(
     '%s: the module loads after waiting for Redis 2 s at most, requests answer 503 store-unavailable at once, and once Redis is up the same client serves tokens',
     { timeout: 20_000 },
     async (name, { annotate }) => {

@@ -10,9 +10,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
 import { createCasTokenHandler, createRedisTokenStore } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
+import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { captureLogger, credentials, startCas, tokenRequest } from './casTestKit';
 import { connectClient, type ClientKind, type ClientOptions } from './redisInstancesKit';
@@ -24,15 +24,13 @@ const PAUSE_MS = 800;
 
 let redis: RedisServer;
 let cas: MockCas;
-let inspector: ReturnType<typeof createClient>;
+let inspector: Awaited<ReturnType<typeof connectInspector>>;
 const closers: (() => unknown)[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
   cas = await startCas({ latencyMs: 20, lifetimeMs: 3_600_000 });
-  inspector = createClient({ url: redis.url });
-  inspector.on('error', () => {});
-  await inspector.connect();
+  inspector = await connectInspector(redis.url);
 }, REDIS_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {

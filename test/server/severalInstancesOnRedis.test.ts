@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
 import type { MockCas } from '../../example/server/mockCas';
+import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
 import { credentials, startCas } from './casTestKit';
@@ -19,15 +19,13 @@ const CAS_LATENCY_MS = 300;
 let redis: RedisServer;
 let bridge: UpstashBridge;
 let cas: MockCas;
-let inspector: ReturnType<typeof createClient>;
+let inspector: Awaited<ReturnType<typeof connectInspector>>;
 let instances: Instances | undefined;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   bridge = await startUpstashBridge({ redisUrl: redis.url });
-  inspector = createClient({ url: redis.url });
-  inspector.on('error', () => {});
-  await inspector.connect();
+  inspector = await connectInspector(redis.url);
 }, REDIS_SETUP_TIMEOUT_MS);
 
 afterEach(async () => {

@@ -10,8 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
 import type { MockCas } from '../../example/server/mockCas';
+import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
 import { API_KEY, API_SECRET, credentials, startCas } from './casTestKit';
@@ -30,16 +30,14 @@ const LOOPS_PER_INSTANCE = 2;
 let redis: RedisServer;
 let bridge: UpstashBridge;
 let cas: MockCas;
-let inspector: ReturnType<typeof createClient>;
+let inspector: Awaited<ReturnType<typeof connectInspector>>;
 let instances: Instances | undefined;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   bridge = await startUpstashBridge({ redisUrl: redis.url });
   cas = await startCas({ latencyMs: 50, lifetimeMs: 3_600_000 });
-  inspector = createClient({ url: redis.url });
-  inspector.on('error', () => {});
-  await inspector.connect();
+  inspector = await connectInspector(redis.url);
 }, REDIS_SETUP_TIMEOUT_MS);
 
 afterEach(async () => {

@@ -5,10 +5,10 @@
  * REST client through the local bridge). Keys are unique per test: every store shares the server.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
 import { createMemoryTokenStore, createRedisTokenStore, type TokenStore } from 'react-cas-token/server';
-import { CLIENT_NAMES, redisClients, type ClientName } from '../support/redisClients';
+import { CLIENT_NAMES, connectInspector, redisClients, type ClientName } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
 
@@ -16,14 +16,12 @@ let redis: RedisServer;
 let bridge: UpstashBridge;
 const clients = redisClients();
 /** A plain client to look at what the stores wrote. */
-let inspector: ReturnType<typeof createClient>;
+let inspector: Awaited<ReturnType<typeof connectInspector>>;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   bridge = await startUpstashBridge({ redisUrl: redis.url });
-  inspector = createClient({ url: redis.url });
-  inspector.on('error', () => {});
-  await inspector.connect();
+  inspector = await connectInspector(redis.url);
 }, REDIS_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -40,7 +38,7 @@ async function untilGone(store: TokenStore, key: string, since: number, withinMs
   for (;;) {
     if ((await store.get(key)) == null) return Date.now() - since;
     if (Date.now() - since > withinMs) throw new Error(`${key} was still there after ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
 }
 

@@ -87,3 +87,11 @@ export function redisClients() {
 }
 
 export const CLIENT_NAMES: readonly ClientName[] = ['node-redis 6', 'node-redis 5', 'node-redis 4', 'ioredis 6', 'ioredis 5', 'upstash', 'upstash (raw)'];
+
+/** A plain node-redis client on `url`, for a test to look at what the stores wrote; quiet through an outage. */
+export async function connectInspector(url: string) {
+  const client = createClient6({ url });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
