@@ -2,7 +2,8 @@
  * Where the handler keeps each room's token between requests. Three operations are all a shared
  * store needs, so several server processes hand out one token per room: with Redis, `get` is
  * `GET key`, `setIfAbsent` is `SET key value NX PX ttlMs`, and `deleteIfEqual` is a
- * compare-and-delete script (`if GET key == value then DEL key`).
+ * compare-and-delete script (`if GET key == value then DEL key`). Two optional ones, `now` and
+ * `extendIfEqual`, make it proof against servers' clocks and quick to recover from a dead server.
  *
  * Keys and values are opaque strings chosen by the handler (one key per room); a shared store
  * may add a prefix of its own. Every call is bounded by the handler's `storeTimeoutMs`: a store
@@ -41,6 +42,20 @@ export interface TokenStore {
    * deletes what another one wrote since. Resolves true when it removed it.
    */
   deleteIfEqual(key: string, value: string): Promise<boolean> | boolean;
+  /**
+   * Optional: the store's own clock, in epoch ms (Redis: `TIME`). Every server sharing the store
+   * then reads the times it stores on this one clock, so a server whose clock is minutes off
+   * neither takes another's token or lock for stale nor hands out its own too long. Without it,
+   * each server uses its own clock.
+   */
+  now?(): Promise<number> | number;
+  /**
+   * Optional: sets `key`'s time to live to `ttlMs` only while it still holds `value` (Redis:
+   * compare-and-`PEXPIRE`). Resolves true when it did. With it, the server fetching a room's token
+   * holds the room's lock on a lease of a few seconds that it renews while CAS answers, so a
+   * server that dies mid-call holds the room for seconds, not for the whole operation's budget.
+   */
+  extendIfEqual?(key: string, value: string, ttlMs: number): Promise<boolean> | boolean;
 }
 
 /**

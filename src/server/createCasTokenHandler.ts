@@ -2,11 +2,12 @@ import { bounded } from './bounded.js';
 import { checkCasConfig, checkCount, checkDuration, type CasCredentials } from './casConfig.js';
 import { createMemoryTokenStore } from './createMemoryTokenStore.js';
 import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
-import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken.js';
+import { DEFAULT_CAS_TIMEOUT_MS, requestCasToken } from './fetchCasToken.js';
 import { isControlFlowError } from './isControlFlowError.js';
 import { ProxyFailure } from './ProxyFailure.js';
 import { describeError } from './redact.js';
 import type { RoomEntry } from './roomEntry.js';
+import { createSealer, HELD_TOKEN_HEADER } from './seal.js';
 import type { TokenStore } from './TokenStore.js';
 
 export type { CasTokenLogger } from './createRoomTokens.js';
@@ -21,6 +22,8 @@ export const DEFAULT_AUTHORIZE_TIMEOUT_MS = 5_000;
 export const DEFAULT_FAILURE_CACHE_MS = 5_000;
 /** How many CAS calls one process makes at once. */
 export const DEFAULT_MAX_CONCURRENT_CAS_CALLS = 16;
+/** How often clients check that the token they hold is still their room's. */
+export const DEFAULT_CHECK_INTERVAL_MS = 8_000;
 /** The rooms the default `room` option accepts: 1 to 128 letters, digits, `_`, `-`, `.`, `:` or `~`. */
 const ROOM_PATTERN = /^[A-Za-z0-9_.:~-]{1,128}$/;
 /** The longest room a custom `room` option may give. */
@@ -48,7 +51,8 @@ export interface CasTokenHandlerOptions extends CasCredentials {
     context: CasTokenAuthorizeContext,
   ) => boolean | Response | Promise<boolean | Response>;
   /**
-   * The room (CAS session) a request is for; null answers 400. Used as is, up to 512 characters.
+   * The room (CAS session) a request is for; null answers 400. Used as is, up to 512 characters
+   * of well-formed Unicode (a lone surrogate answers 400: it has no bytes of its own in a store).
    * @defaultValue the `room` query parameter, named once, 1-128 of `A-Z a-z 0-9 _ - . : ~`
    */
   room?: (request: Request) => string | null | Promise<string | null>;
@@ -82,6 +86,16 @@ export interface CasTokenHandlerOptions extends CasCredentials {
    * call) while there is time, else answer 503 `cas-busy`. @defaultValue 16
    */
   maxConcurrentCasCalls?: number;
+  /**
+   * How often each client checks that the token it holds is still its room's (answers say it as
+   * `checkIn`), sending the token back with its seal. A store that lost the room (Redis restarted
+   * without persistence, evicted it, failed over) gets that token back from the first check, so
+   * a party stays one session; a client holding another token than the room's switches to the
+   * room's. Each check is one request to this handler (`authorize` and a store read), never a CAS
+   * call. 0 turns checks off: then a store that loses a room splits it until the next rotation.
+   * @defaultValue 8_000
+   */
+  checkIntervalMs?: number;
   /** CAS's token path. @defaultValue '/stream/token/v2/' */
   path?: string;
   /** @defaultValue globalThis.fetch */
@@ -105,12 +119,12 @@ function failureAnswer(failure: ProxyFailure): Response {
   return json(failure.status, { error: failure.code, message: failure.message }, headers);
 }
 
-function tokenAnswer(entry: RoomEntry): Response {
-  const now = Date.now();
-  const body: { token: string; expiresIn?: number; refreshIn: number } = { token: entry.token, refreshIn: 0 };
-  if (Number.isFinite(entry.expiresAt)) body.expiresIn = Math.max(0, Math.floor(entry.expiresAt - now));
-  body.refreshIn = Math.max(0, Math.floor(entry.rotateAt - now));
-  return json(200, body);
+interface TokenAnswer {
+  token: string;
+  expiresIn?: number;
+  refreshIn?: number;
+  checkIn?: number;
+  seal?: string;
 }
 
 /** An app's own answer from `authorize`, kept out of shared caches unless it says otherwise. */
@@ -125,6 +139,11 @@ function withoutBody(response: Response): Response {
   return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
+/** Whether `text` is well-formed Unicode: no lone surrogate (`String.prototype.isWellFormed`, ES2024). */
+function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
 function defaultRoom(request: Request): string | null {
   const rooms = new URL(request.url).searchParams.getAll('room');
   if (rooms.length > 1) throw new ProxyFailure(400, 'invalid-room', 'Name the room once: this request names `room` more than once.');
@@ -135,7 +154,8 @@ function defaultRoom(request: Request): string | null {
 /**
  * Makes the endpoint the browser asks for a CAS token: a Fetch-API handler that keeps the API
  * secret on the server and answers `GET ?room=<room>` (and `HEAD`) with
- * `{ "token": "<jwt>", "expiresIn": <ms left>, "refreshIn": <ms until the room's token rotates> }`
+ * `{ "token": "<jwt>", "expiresIn": <ms left>, "refreshIn": <ms until the room's token rotates>,
+ * "checkIn": <ms until the client checks it again>, "seal": "<proof of the token, for the checks>" }`
  * (`Cache-Control: no-store`).
  *
  * Everyone asking for a room before its token rotates gets that same token (a CAS token is one
@@ -174,9 +194,11 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   const pickRoom = options.room ?? defaultRoom;
   const logger = options.logger ?? console;
   const secrets = [apiKey, apiSecret];
-  const entryFor = createRoomTokens({
+  const checkIntervalMs = checkDuration('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, false);
+  const sealer = createSealer(apiSecret);
+  const rooms = createRoomTokens({
     store: options.store ?? createMemoryTokenStore(),
-    fetchToken: (callTimeoutMs) => fetchCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
+    fetchToken: (callTimeoutMs) => requestCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
     refreshLeadMs,
     casTimeoutMs: timeoutMs,
     storeTimeoutMs,
@@ -207,7 +229,8 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   async function respond(request: Request): Promise<Response> {
     const deadline = Date.now() + authorizeTimeoutMs;
     const room = await appCall('room', () => pickRoom(request), deadline);
-    if (typeof room !== 'string' || room === '' || room.length > MAX_ROOM_LENGTH) {
+    // A lone surrogate has no UTF-8 form: a store would keep the room under another's bytes.
+    if (typeof room !== 'string' || room === '' || room.length > MAX_ROOM_LENGTH || !isWellFormed(room)) {
       const hint = options.room === undefined ? ': ?room= with 1-128 letters, digits, _ - . : ~' : '.';
       return failureAnswer(new ProxyFailure(400, 'invalid-room', `Say which room the token is for${hint}`));
     }
@@ -216,7 +239,23 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
       if (verdict instanceof Response) return appAnswer(verdict);
       if (verdict !== true) return failureAnswer(new ProxyFailure(401, 'unauthorized', 'This request may not have a token.'));
     }
-    return tokenAnswer(await entryFor(room));
+    const held = await sealer.open(room, request.headers.get(HELD_TOKEN_HEADER));
+    return tokenAnswer(room, await rooms.entryFor(room, held));
+  }
+
+  /**
+   * The answer for the room's entry. The times are counted on the store's clock from now, as the
+   * answer leaves: a slow `authorize` or store has already passed, and moves no client's renewal.
+   */
+  async function tokenAnswer(room: string, entry: RoomEntry): Promise<Response> {
+    const seal = await sealer.seal(room, entry);
+    const now = Date.now() + rooms.storeOffsetMs();
+    const body: TokenAnswer = { token: entry.token };
+    if (Number.isFinite(entry.expiresAt)) body.expiresIn = Math.max(0, Math.floor(entry.expiresAt - now));
+    body.refreshIn = Math.max(0, Math.floor(entry.rotateAt - now));
+    if (checkIntervalMs > 0) body.checkIn = checkIntervalMs;
+    body.seal = seal;
+    return json(200, body);
   }
 
   return async function casTokenHandler(request: Request): Promise<Response> {

@@ -121,5 +121,13 @@ export function createMemoryTokenStore(options: MemoryTokenStoreOptions = {}): T
       keepUntil(place, now + KEEP_PLACE_MS);
       return true;
     },
+    extendIfEqual(key, value, ttlMs) {
+      const now = Date.now();
+      const place = placeOf(key, now);
+      if (!isLive(place, now) || place.value !== value) return false;
+      place.expiresAt = now + ttlMs;
+      keepUntil(place, Math.max(place.keepUntil, place.expiresAt + KEEP_PLACE_MS));
+      return true;
+    },
   };
 }

@@ -19,6 +19,8 @@ export interface NodeRedisClientLike {
   get: (key: string) => Promise<unknown>;
   set: (key: string, value: string, options: { NX: true; PX: number }) => Promise<unknown>;
   eval: (script: string, options: { keys: string[]; arguments: string[] }) => Promise<unknown>;
+  /** Read when present: Redis's clock. */
+  time?: () => Promise<unknown>;
 }
 
 /** An ioredis client, v4 or later: `new Redis()` or `new Cluster()`. Recognized by `defineCommand` next to a string `status`. */
@@ -28,6 +30,8 @@ export interface IoRedisClientLike {
   get: (key: string) => Promise<unknown>;
   set: (key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX') => Promise<unknown>;
   eval: (script: string, numberOfKeys: number, ...keysAndArguments: string[]) => Promise<unknown>;
+  /** Read when present: Redis's clock. */
+  time?: () => Promise<unknown>;
 }
 
 /**
@@ -38,6 +42,8 @@ export interface UpstashRedisClientLike {
   createScript: (...args: never[]) => unknown;
   set: (key: string, value: string, options: { nx: true; px: number }) => Promise<unknown>;
   eval: (script: string, keys: string[], args: string[]) => Promise<unknown>;
+  /** Read when present: Redis's clock. */
+  time?: () => Promise<unknown>;
 }
 
 /** The clients `createRedisTokenStore` takes. */
@@ -56,6 +62,9 @@ type ClientKind = 'node-redis' | 'ioredis' | 'upstash';
 
 /** Compare-and-delete: removes the key only while it still holds the caller's value. Answers 1 or 0. */
 const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** Compare-and-expire: renews the key's time to live only while it still holds the caller's value. Answers 1 or 0. */
+const EXTEND_IF_EQUAL =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 /**
  * GET for Upstash. Its client parses every answer as JSON unless `automaticDeserialization` is
  * off, so a stored `{"token":...}` would come back an object and "123" a number. No JSON text
@@ -72,6 +81,18 @@ function clientKind(client: unknown): ClientKind | undefined {
   if (typeof member('status') === 'string' && has('defineCommand') && has('get')) return 'ioredis';
   if (has('createScript')) return 'upstash';
   return undefined;
+}
+
+/**
+ * `TIME`'s answer in epoch ms: seconds and microseconds (as strings or numbers), or a `Date`
+ * (node-redis 4 turns it into one).
+ */
+function timeToMs(reply: unknown): number | undefined {
+  if (reply instanceof Date) return reply.getTime();
+  if (!Array.isArray(reply) || reply.length !== 2) return undefined;
+  const [seconds, micros] = reply.map(Number) as [number, number];
+  const ms = seconds * 1000 + Math.floor(micros / 1000);
+  return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
 }
 
 function describeValue(value: unknown): string {
@@ -148,6 +169,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
   if (typeof prefix !== 'string') {
     throw new CasTokenError('invalid-config', `\`prefix\` must be a string; got ${describeValue(prefix)}.`);
   }
+  const time = (client as { time?: () => Promise<unknown> }).time;
   const password = (client as { options?: { password?: unknown } }).options?.password;
   const clientSecrets = typeof password === 'string' ? [password] : [];
 
@@ -159,6 +181,19 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
       const secrets = written === undefined ? clientSecrets : [...clientSecrets, written, JSON.stringify(written).slice(1, -1)];
       const reason = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error), secrets);
       throw new CasTokenError('network', `Redis (${kind}) failed on ${command} ${key}: ${reason}${hint(kind, reason)}`);
+    }
+  }
+
+  /** Runs a Lua script, the same for every client. */
+  function script(source: string, keys: string[], args: string[]): Promise<unknown> {
+    if (kind === 'node-redis') return (client as NodeRedisClientLike).eval(source, { keys, arguments: args });
+    if (kind === 'ioredis') return (client as IoRedisClientLike).eval(source, keys.length, ...keys, ...args);
+    return (client as UpstashRedisClientLike).eval(source, keys, args);
+  }
+
+  function checkTtl(ttlMs: number): void {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+      throw new CasTokenError('invalid-config', `\`ttlMs\` must be a whole number of ms above 0; got ${String(ttlMs)}.`);
     }
   }
 
@@ -185,9 +220,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
 
     async setIfAbsent(room, value, ttlMs) {
       const key = prefix + room;
-      if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-        throw new CasTokenError('invalid-config', `\`ttlMs\` must be a whole number of ms above 0; got ${String(ttlMs)}.`);
-      }
+      checkTtl(ttlMs);
       const reply = await call('SET NX PX', key, value, () => {
         // node-redis 5 and 6 deprecate NX/PX for `condition`/`expiration`, which 4 does not know.
         if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, value, { NX: true, PX: ttlMs });
@@ -201,14 +234,29 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
 
     async deleteIfEqual(room, value) {
       const key = prefix + room;
-      const reply = await call('compare-and-delete', key, value, () => {
-        if (kind === 'node-redis') return (client as NodeRedisClientLike).eval(DELETE_IF_EQUAL, { keys: [key], arguments: [value] });
-        if (kind === 'ioredis') return (client as IoRedisClientLike).eval(DELETE_IF_EQUAL, 1, key, value);
-        return (client as UpstashRedisClientLike).eval(DELETE_IF_EQUAL, [key], [value]);
-      });
+      const reply = await call('compare-and-delete', key, value, () => script(DELETE_IF_EQUAL, [key], [value]));
       if (reply === 1) return true;
       if (reply === 0) return false;
       throw unexpected('compare-and-delete', key, reply, '1 or 0');
     },
+
+    async extendIfEqual(room, value, ttlMs) {
+      const key = prefix + room;
+      checkTtl(ttlMs);
+      const reply = await call('compare-and-expire', key, value, () => script(EXTEND_IF_EQUAL, [key], [value, String(ttlMs)]));
+      if (reply === 1) return true;
+      if (reply === 0) return false;
+      throw unexpected('compare-and-expire', key, reply, '1 or 0');
+    },
+
+    // Redis's clock, read with TIME: a read that a paused or busy primary still answers.
+    ...(typeof time === 'function' && {
+      async now() {
+        const reply = await call('TIME', '(the clock)', undefined, () => time.call(client));
+        const ms = timeToMs(reply);
+        if (ms === undefined) throw unexpected('TIME', '(the clock)', reply, 'seconds and microseconds');
+        return ms;
+      },
+    }),
   };
 }

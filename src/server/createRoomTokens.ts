@@ -5,8 +5,21 @@ import { createCasSlots } from './createCasSlots.js';
 import { createFailureMemory } from './createFailureMemory.js';
 import { busy, ProxyFailure, storeUnavailable, type CasTokenProxyErrorCode } from './ProxyFailure.js';
 import { describeError, logSafe } from './redact.js';
-import { encodeEntry, encodeLock, entryForNewToken, readStored, storeTtlMs, type RoomEntry } from './roomEntry.js';
+import type { CasAnswer } from './fetchCasToken.js';
 import { logThrottle } from './logThrottle.js';
+import {
+  describeSkew,
+  encodeEntry,
+  encodeLock,
+  entryForNewToken,
+  readStored,
+  CAS_BEHIND_WARN_MS,
+  CAS_SKEW_TOLERANCE_MS,
+  ROTATION_GRACE_MS,
+  storeTtlMs,
+  type RoomEntry,
+} from './roomEntry.js';
+import { createStoreClock } from './storeClock.js';
 import { isTokenStoreFullError, type TokenStore } from './TokenStore.js';
 
 /** Where the handler writes what went wrong on the server side. `console` fits. */
@@ -18,7 +31,7 @@ export interface CasTokenLogger {
 export interface RoomTokensOptions {
   store: TokenStore;
   /** One CAS call, given at most `timeoutMs`. Rejects with a `CasTokenError`. */
-  fetchToken(timeoutMs: number): Promise<string>;
+  fetchToken(timeoutMs: number): Promise<CasAnswer>;
   refreshLeadMs: number;
   casTimeoutMs: number;
   storeTimeoutMs: number;
@@ -41,6 +54,24 @@ const FULL_LOG_INTERVAL_MS = 60_000;
  * every request of an outage fails the same way (measured: 530 lines in 1.5 s on 4 instances).
  */
 const OUTAGE_LOG_INTERVAL_MS = 10_000;
+/** A clock that is off stays off: it is named once in 10 minutes. */
+const SKEW_LOG_INTERVAL_MS = 600_000;
+/**
+ * The shortest lease on a room's lock, for a store that can renew it (`extendIfEqual`): the
+ * holder renews it three times per lease while it waits for CAS, so a holder that died frees the
+ * room within a lease. Never under three store calls' time, so one slow renewal is not a loss.
+ */
+const MIN_LOCK_LEASE_MS = 2_000;
+/** A participant's sealed token is put back only with at least this long before its rotation. */
+const MIN_RESTORE_MS = 1_000;
+
+/** What `entryFor` is told besides the room: the token the client holds, proven by its seal. */
+export interface RoomTokens {
+  /** The room's token: the stored one, a participant's put back, or a new one from CAS. */
+  entryFor(room: string, held?: RoomEntry): Promise<RoomEntry>;
+  /** How far the store's clock is ahead of this server's, as last measured. */
+  storeOffsetMs(): number;
+}
 
 const CAS_ANSWERS: Record<CasTokenErrorCode, { status: number; code: CasTokenProxyErrorCode; message: string }> = {
   unauthorized: { status: 502, code: 'cas-unauthorized', message: "The token service refused this server's credentials." },
@@ -56,31 +87,49 @@ const CAS_ANSWERS: Record<CasTokenErrorCode, { status: number; code: CasTokenPro
  * Hands out one token per room, across every server sharing `store`, and bounds every wait.
  *
  * A room has one key in the store, `room:<room>`, holding either its entry
- * (`{ token, expiresAt, rotateAt }`) or a lock (`{ lock: <owner> }`) while one server fetches
- * the token. Per request for a room nobody in this process is already fetching:
+ * (`{ token, expiresAt, rotateAt }`) or a lock (`{ lock: <owner>, until }`) while one server
+ * fetches the token. Times are on the store's clock (`storeClock`). Per request for a room nobody
+ * in this process is already fetching:
  * 1. read the key: an entry still before its rotation is the answer; an entry this server
- *    cannot read, or one past its rotation on this server's clock, is deleted (compare-and-delete)
- *    with a log line, and the room is fetched anew;
- * 2. otherwise take the lock with `setIfAbsent(key, lock, budget)`. The winner calls CAS (at most
+ *    cannot read, or one past its rotation, is deleted (compare-and-delete) with a log line, and
+ *    the room is fetched anew;
+ * 2. a missing room (or one a server is fetching anew) that the client proves it holds a token
+ *    for (its seal, see `seal.ts`) gets that token back, still before its rotation: the store lost
+ *    it (a restart without persistence, an eviction, a failover), and the room stays one session;
+ * 3. otherwise take the lock with `setIfAbsent(key, lock, lease)`. The winner calls CAS (at most
  *    `maxConcurrentCasCalls` at once per process), then swaps the lock for the entry:
  *    `deleteIfEqual(key, lock)` and `setIfAbsent(key, entry, ttl)` sent together, so a bounded
  *    store never needs a second place for the room. If its lock was lost meanwhile (it expired,
- *    another server stored first), it hands out what the store holds instead: only a stored
- *    token is ever handed out;
- * 3. a loser waits for the winner's entry, looking again after 20 ms, 40 ms, ... 250 ms; if the
- *    lock goes with no entry (the winner failed), it goes back to 2.
+ *    another server stored first, a participant's token was put back), it hands out what the
+ *    store holds instead: only a stored token is ever handed out;
+ * 4. a loser waits for the winner's entry, looking again after 20 ms, 40 ms, ... 250 ms; if the
+ *    lock goes with no entry (the winner failed or died), it goes back to 3.
  * Every store call is bounded by `storeTimeoutMs`, the CAS call by `timeoutMs`, and the whole
- * operation by `timeoutMs + 4 × storeTimeoutMs` (also the lock's time to live, so the lock of a
- * server that died frees itself). Concurrent requests in one process share one operation.
+ * operation by `timeoutMs + 4 × storeTimeoutMs`. The lock's lease is that budget too, unless the
+ * store can renew it (`extendIfEqual`): then a few seconds, renewed while the holder waits for
+ * CAS, so a server that died mid-call holds the room for one lease only. Concurrent requests in
+ * one process share one operation.
  */
-export function createRoomTokens(options: RoomTokensOptions): (room: string) => Promise<RoomEntry> {
+export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
   const { store, logger, secrets, casTimeoutMs, storeTimeoutMs } = options;
   const budgetMs = casTimeoutMs + 4 * storeTimeoutMs;
+  const leaseMs = store.extendIfEqual ? Math.min(budgetMs, Math.max(MIN_LOCK_LEASE_MS, 3 * storeTimeoutMs)) : budgetMs;
   const flights = new Map<string, Promise<RoomEntry>>();
   const slots = createCasSlots(options.maxConcurrentCasCalls);
   const failures = createFailureMemory();
   const fullLog = logThrottle(FULL_LOG_INTERVAL_MS);
   const outageLog = logThrottle(OUTAGE_LOG_INTERVAL_MS);
+  const restoreLog = logThrottle(OUTAGE_LOG_INTERVAL_MS);
+  const storeSkewLog = logThrottle(SKEW_LOG_INTERVAL_MS);
+  const casSkewLog = logThrottle(SKEW_LOG_INTERVAL_MS);
+  const clock = createStoreClock(store, {
+    onSkew(offsetMs) {
+      if (storeSkewLog.take() === undefined) return;
+      logger.warn(
+        `[react-cas-token] This server's clock is ${describeSkew(-offsetMs)} the token store's: the handler reads every time on the store's clock, but check this server's clock (NTP).`,
+      );
+    },
+  });
 
   function storeFailure(error: unknown, timedOut: boolean): ProxyFailure {
     if (isTokenStoreFullError(error)) {
@@ -115,22 +164,25 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     }
   }
 
+  /** The store's time now: this server's clock, moved by the last offset measured. */
+  const storeNow = () => Date.now() + clock.current();
+
   /** What the store holds for the room; a stale or unreadable entry is deleted, once. */
-  async function look(key: string, deadline: number): Promise<{ entry?: RoomEntry; locked: boolean }> {
+  async function look(key: string, deadline: number): Promise<{ entry?: RoomEntry; lock?: string }> {
     const raw = await storeCall(() => store.get(key), deadline);
-    const stored = readStored(raw, Date.now());
-    if (stored.kind === 'entry') return { entry: stored.entry, locked: false };
-    if (stored.kind === 'lock') return { locked: true };
-    if (stored.kind === 'none') return { locked: false };
+    const stored = readStored(raw, storeNow());
+    if (stored.kind === 'entry') return { entry: stored.entry };
+    if (stored.kind === 'lock') return { lock: stored.value };
+    if (stored.kind === 'none') return {};
     const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
     if (await storeCall(() => store.deleteIfEqual(key, value), deadline)) {
       logger.warn(
         stored.kind === 'stale'
-          ? "[react-cas-token] Replaced a room's token or lock that the store still held past its time on this server's clock: are the servers' clocks apart, or does the store ignore ttlMs?"
+          ? "[react-cas-token] Replaced a room's token or lock that the store still held past its time: does the store ignore ttlMs?"
           : "[react-cas-token] Replaced a room's entry in the token store that this handler cannot read (another program or version wrote it?).",
       );
     }
-    return { locked: false };
+    return {};
   }
 
   /** Waits for the server holding the room's lock to store its token. */
@@ -142,11 +194,11 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
       }
       const seen = await look(key, deadline);
       if (seen.entry !== undefined) return seen.entry;
-      if (!seen.locked) return undefined;
+      if (seen.lock === undefined) return undefined;
     }
   }
 
-  async function callCas(deadline: number): Promise<string> {
+  async function callCas(deadline: number): Promise<CasAnswer> {
     // Waiting for a slot leaves the CAS call its full timeoutMs and one store call after it.
     const release = await slots.acquire(deadline - casTimeoutMs - storeTimeoutMs);
     try {
@@ -185,8 +237,8 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     for (let turn = 0; turn < MAX_TURNS; turn += 1) {
       const seen = await look(key, deadline);
       if (seen.entry !== undefined) return seen.entry;
-      if (!seen.locked) {
-        if (await storeCall(() => store.setIfAbsent(key, value, storeTtlMs(entry, Date.now())), deadline)) return entry;
+      if (seen.lock === undefined) {
+        if (await storeCall(() => store.setIfAbsent(key, value, storeTtlMs(entry, storeNow())), deadline)) return entry;
         continue;
       }
       const waited = await waitForHolder(key, deadline);
@@ -202,18 +254,44 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
       .catch(() => undefined);
   }
 
+  /**
+   * Renews the lock's lease every third of it until stopped. A renewal that fails or finds the
+   * lock gone changes nothing here: the swap for the entry finds out, and hands out what is stored.
+   */
+  function keepLock(key: string, lock: string): () => void {
+    const extend = store.extendIfEqual?.bind(store);
+    if (extend === undefined) return () => {};
+    const timer = setInterval(() => {
+      bounded(() => extend(key, lock, leaseMs), storeTimeoutMs, () => new Error('timed out')).catch(() => undefined);
+    }, leaseMs / 3);
+    return () => clearInterval(timer);
+  }
+
   async function fetchAsHolder(room: string, key: string, lock: string, deadline: number): Promise<RoomEntry> {
     let entry: RoomEntry;
+    const stopKeeping = keepLock(key, lock);
     try {
-      entry = entryForNewToken(await callCas(deadline), Date.now(), options.refreshLeadMs);
+      const answer = await callCas(deadline);
+      const made = entryForNewToken(answer, { storeOffsetMs: clock.current(), refreshLeadMs: options.refreshLeadMs });
+      entry = made.entry;
+      const skew = made.casSkewMs ?? 0;
+      if ((skew > CAS_SKEW_TOLERANCE_MS || skew < -CAS_BEHIND_WARN_MS) && casSkewLog.take() !== undefined) {
+        logger.warn(
+          skew > 0
+            ? `[react-cas-token] CAS's clock is ${describeSkew(skew)} this server's (the token's iat is in the future): tokens are handed out until CAS says they expire, not until their exp on this clock. Check CAS's clock and this server's (NTP).`
+            : `[react-cas-token] CAS gave a token issued ${describeSkew(skew).replace(' behind', '')} before it arrived: CAS's clock is behind this server's, or it hands out old tokens. Check both clocks (NTP).`,
+        );
+      }
     } catch (error) {
       releaseLater(key, lock);
       throw casFailure(room, error);
+    } finally {
+      stopKeeping();
     }
     // Both calls go out before either is awaited: a synchronous store (memory) swaps the lock
     // for the entry in one go, so no other room can take the place in between.
     const released = storeCall(() => store.deleteIfEqual(key, lock), deadline);
-    const stored = storeCall(() => store.setIfAbsent(key, encodeEntry(entry), storeTtlMs(entry, Date.now())), deadline);
+    const stored = storeCall(() => store.setIfAbsent(key, encodeEntry(entry), storeTtlMs(entry, storeNow())), deadline);
     const [, won] = await Promise.all([released, stored]);
     if (won) return entry;
     // The lock ran out and another server took the room, or the store ran the two calls the
@@ -221,22 +299,54 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     return settle(key, entry, deadline);
   }
 
-  async function run(room: string): Promise<RoomEntry> {
+  /**
+   * Puts a participant's token back, in place of nothing or of a lock (a server about to start a
+   * second session: it hands out this token instead). Undefined when another server wrote first.
+   */
+  async function restore(key: string, held: RoomEntry, lock: string | undefined, deadline: number): Promise<RoomEntry | undefined> {
+    if (lock !== undefined) await storeCall(() => store.deleteIfEqual(key, lock), deadline);
+    if (!(await storeCall(() => store.setIfAbsent(key, encodeEntry(held), storeTtlMs(held, storeNow())), deadline))) return undefined;
+    const heldBack = restoreLog.take();
+    if (heldBack !== undefined) {
+      const since = heldBack > 0 ? ` (and ${heldBack} more rooms since the last line)` : '';
+      logger.warn(
+        `[react-cas-token] Put a room's token back from a participant's sealed copy${since}: the store had lost it (restarted without persistence, evicted, failed over?).`,
+      );
+    }
+    return held;
+  }
+
+  /** Whether a participant's token may be put back now: long enough before its rotation. */
+  const restorable = (held: RoomEntry | undefined): held is RoomEntry =>
+    held !== undefined && held.rotateAt - ROTATION_GRACE_MS - storeNow() >= MIN_RESTORE_MS;
+
+  async function run(room: string, held: RoomEntry | undefined): Promise<RoomEntry> {
     const key = `room:${room}`;
     const deadline = Date.now() + budgetMs;
+    try {
+      await clock.offset(Math.min(storeTimeoutMs, budgetMs));
+    } catch (error) {
+      throw storeFailure(error, false);
+    }
     for (let turn = 0; turn < MAX_TURNS; turn += 1) {
       const seen = await look(key, deadline);
       if (seen.entry !== undefined) return seen.entry;
-      if (!seen.locked) {
+      if (restorable(held)) {
+        const restored = await restore(key, held, seen.lock, deadline);
+        held = undefined;
+        if (restored !== undefined) return restored;
+        continue;
+      }
+      if (seen.lock === undefined) {
         const failed = failures.recall(room);
         if (failed !== undefined) {
           const { status, code, message } = failed.failure;
           throw new ProxyFailure(status, code, message, failed.leftMs);
         }
-        const lock = encodeLock(globalThis.crypto.randomUUID(), Date.now() + budgetMs);
+        const lock = encodeLock(globalThis.crypto.randomUUID(), storeNow() + budgetMs);
         let won: boolean;
         try {
-          won = await storeCall(() => store.setIfAbsent(key, lock, budgetMs), deadline);
+          won = await storeCall(() => store.setIfAbsent(key, lock, leaseMs), deadline);
         } catch (error) {
           // A write that timed out may still be applied (a stalled Redis, a client's offline
           // queue), leaving a lock nobody holds. Sent after it on the same connection, the
@@ -252,12 +362,15 @@ export function createRoomTokens(options: RoomTokensOptions): (room: string) => 
     throw busy("This room's token changed hands too often; try again in a moment.");
   }
 
-  return function entryFor(room: string): Promise<RoomEntry> {
-    let flight = flights.get(room);
-    if (flight === undefined) {
-      flight = run(room).finally(() => flights.delete(room));
-      flights.set(room, flight);
-    }
-    return flight;
+  return {
+    entryFor(room, held) {
+      let flight = flights.get(room);
+      if (flight === undefined) {
+        flight = run(room, held).finally(() => flights.delete(room));
+        flights.set(room, flight);
+      }
+      return flight;
+    },
+    storeOffsetMs: () => clock.current(),
   };
 }

@@ -113,6 +113,16 @@ async function readToken(response: Response, origin: string, secrets: readonly s
   return token;
 }
 
+/** A token as CAS answered it, with what tells CAS's clock: its `Date` header, and when the call ran. */
+export interface CasAnswer {
+  token: string;
+  /** CAS's `Date` header, epoch ms (to the second), when it sent one that parses. */
+  casDate: number | undefined;
+  /** When the call started and when the answer was read, on this server's clock. */
+  sentAt: number;
+  receivedAt: number;
+}
+
 /**
  * Asks CAS for one new token: `GET {casUrl}{path}` with the `auth-api-key` and
  * `auth-api-secret` headers. Server-side only: it needs the API secret.
@@ -135,6 +145,12 @@ async function readToken(response: Response, origin: string, secrets: readonly s
  * ```
  */
 export async function fetchCasToken(options: FetchCasTokenOptions): Promise<string> {
+  return (await requestCasToken(options)).token;
+}
+
+/** `fetchCasToken`, also telling when it ran and what CAS's clock said (for the handler). */
+export async function requestCasToken(options: FetchCasTokenOptions): Promise<CasAnswer> {
+  const sentAt = Date.now();
   const base = checkCasConfig(options);
   const timeoutMs = checkDuration('timeoutMs', options.timeoutMs, DEFAULT_CAS_TIMEOUT_MS, true);
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -154,7 +170,11 @@ export async function fetchCasToken(options: FetchCasTokenOptions): Promise<stri
       if (response.type === 'opaqueredirect') {
         throw new CasTokenError('invalid-response', `CAS at ${origin} answered a redirect this runtime does not show.`);
       }
-      if (!isRedirect(response.status)) return await readToken(response, origin, secrets);
+      if (!isRedirect(response.status)) {
+        const token = await readToken(response, origin, secrets);
+        const casDate = Date.parse(response.headers.get('date') ?? '');
+        return { token, casDate: Number.isNaN(casDate) ? undefined : casDate, sentAt, receivedAt: Date.now() };
+      }
       await discard(response);
       const location = response.headers.get('location');
       if (location === null) {

@@ -7,6 +7,7 @@ export {
   DEFAULT_AUTHORIZE_TIMEOUT_MS,
   DEFAULT_FAILURE_CACHE_MS,
   DEFAULT_MAX_CONCURRENT_CAS_CALLS,
+  DEFAULT_CHECK_INTERVAL_MS,
 } from './createCasTokenHandler.js';
 export type {
   CasTokenAuthorizeContext,

@@ -1,9 +1,12 @@
 import { CasTokenError } from '../core/CasTokenError.js';
-import { readClaims } from '../core/decodeStreamToken.js';
+import { readClaims, type CasTokenClaims } from '../core/decodeStreamToken.js';
 import { computeRefreshAt } from '../core/refreshTiming.js';
 import { MAX_CAS_ANSWER_BYTES } from './fetchCasToken.js';
 
-/** A room's token in the store. Times are epoch ms on the clock of the server that wrote it. */
+/**
+ * A room's token in the store. Times are epoch ms on the store's clock (see `storeClock`): every
+ * server reads and writes them on that one clock, whatever its own says.
+ */
 export interface RoomEntry {
   token: string;
   /** `Infinity` for a token without `exp` (stored as null). */
@@ -14,17 +17,29 @@ export interface RoomEntry {
 
 /**
  * How long before `rotateAt` the store forgets the entry. A client counts `refreshIn` from when
- * it sent its request, so its renewal fires early by about the time the answer took; with the
- * entry already gone it gets the new token, not the old one with a `refreshIn` of a few ms.
- * One second covers a slow answer and clock drift between servers running NTP (milliseconds),
- * and is also the longest that a joiner can hold the next token while others still hold the
- * current one. Short tokens get at most half of the time to rotation.
+ * its answer arrived, so its renewal fires a few ms after `rotateAt`; with the entry already gone
+ * it gets the new token, not the old one with a `refreshIn` of a few ms. One second covers
+ * a slow answer and the store clock's sampling error, and is also the longest that a joiner can
+ * hold the next token while others still hold the current one. Short tokens get at most half of
+ * the time to rotation.
  */
 export const ROTATION_GRACE_MS = 1_000;
 /** A token with less time than this left, on this server's clock, cannot be used: refused. */
 export const MIN_TOKEN_LIFE_MS = 2_000;
 /** How long a token without `exp` is handed out before the proxy replaces it. */
 export const NO_EXPIRY_ROTATION_MS = 3_600_000;
+/**
+ * How far ahead of this server's CAS's clock may be before the token's expiry is corrected and a
+ * warning names it: `iat` is to the second, and the call takes a while.
+ */
+export const CAS_SKEW_TOLERANCE_MS = 5_000;
+/**
+ * How far behind before a warning names it: some issuers date `iat` back a little on purpose,
+ * and a token that is older than it should be shortens nothing (its `exp` is read as it is).
+ */
+export const CAS_BEHIND_WARN_MS = 60_000;
+/** A stored entry's expiry further than this from its token's `exp` is not believed. */
+const MAX_STORED_CLOCK_GAP_MS = 24 * 3_600_000;
 /** A stored value longer than a token could be is not read. */
 const MAX_STORED_LENGTH = MAX_CAS_ANSWER_BYTES + 256;
 
@@ -32,9 +47,8 @@ function invalidToken(message: string): CasTokenError {
   return new CasTokenError('invalid-token', message);
 }
 
-/** When the token expires, read on this server's clock: servers run NTP, so no skew rules. */
-function expiryOf(token: string): number {
-  const claims = readClaims(token);
+/** The token's `exp` in ms (`Infinity` without one), its claims checked as a new token's are. */
+function expOf(claims: CasTokenClaims): number {
   const { exp, iat } = claims;
   if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
     throw invalidToken("The token's `iat` claim is not a number of seconds.");
@@ -45,24 +59,61 @@ function expiryOf(token: string): number {
   return exp * 1000;
 }
 
+/** A token as CAS answered it, and when (see `requestCasToken`). */
+export interface CasAnswerTimes {
+  token: string;
+  /** CAS's `Date` header, epoch ms. */
+  casDate: number | undefined;
+  /** When the call started and ended, on this server's clock. */
+  sentAt: number;
+  receivedAt: number;
+}
+
 /**
- * The entry for a token CAS has just given. Throws `invalid-token` for one that is not a usable
- * JWT, or that has expired or has less than 2 s left on this server's clock: such a token is
- * never handed out nor stored.
+ * When a token CAS has just given expires on this server's clock, and how far CAS's clock is
+ * ahead of it (negative: behind), when the answer tells. CAS's clock is read from the token's
+ * `iat` (CAS issues a token as it answers, and `iat` is on the same clock as `exp`), else from
+ * CAS's `Date` header. A token is never given more life than `exp` read on this server's clock;
+ * when CAS's clock is ahead, less: it expires when CAS says, counted from the call's start.
  */
-export function entryForNewToken(token: string, now: number, refreshLeadMs: number): RoomEntry {
-  const expiresAt = expiryOf(token);
-  const left = expiresAt - now;
+export function readCasExpiry({ token, casDate, sentAt, receivedAt }: CasAnswerTimes): { expiresAt: number; casSkewMs: number | undefined } {
+  const claims = readClaims(token);
+  const exp = expOf(claims);
+  const iat = claims.iat;
+  const casNow = iat !== undefined ? iat * 1000 : casDate;
+  const casSkewMs = casNow === undefined ? undefined : Math.round(casNow - (sentAt + receivedAt) / 2);
+  if (casSkewMs === undefined || casSkewMs <= CAS_SKEW_TOLERANCE_MS || !Number.isFinite(exp)) return { expiresAt: exp, casSkewMs };
+  return { expiresAt: Math.min(exp, sentAt + exp - (casNow as number)), casSkewMs };
+}
+
+/**
+ * The entry for a token CAS has just given, on the store's clock (`storeOffsetMs` ahead of this
+ * server's). Throws `invalid-token` for one that is not a usable JWT, or that has expired or has
+ * less than 2 s left: such a token is never handed out nor stored.
+ */
+export function entryForNewToken(
+  answer: CasAnswerTimes,
+  { storeOffsetMs, refreshLeadMs }: { storeOffsetMs: number; refreshLeadMs: number },
+): { entry: RoomEntry; casSkewMs: number | undefined } {
+  const { expiresAt: localExpiry, casSkewMs } = readCasExpiry(answer);
+  const now = answer.receivedAt;
+  const left = localExpiry - now;
   if (left < MIN_TOKEN_LIFE_MS) {
     const state = left <= 0 ? 'had already expired' : `expires in ${Math.floor(left)} ms`;
+    const skew = casSkewMs !== undefined && Math.abs(casSkewMs) > CAS_SKEW_TOLERANCE_MS ? ` CAS's clock is ${describeSkew(casSkewMs)} this server's.` : '';
     throw invalidToken(
-      `CAS gave a token that ${state} on this server's clock (exp ${new Date(expiresAt).toISOString()}); it was not handed out. Check the server's clock (NTP) and CAS's.`,
+      `CAS gave a token that ${state} on this server's clock (exp ${new Date(localExpiry).toISOString()}); it was not handed out.${skew} Check the server's clock (NTP) and CAS's.`,
     );
   }
-  const rotateAt = Number.isFinite(expiresAt)
-    ? computeRefreshAt(now, expiresAt, refreshLeadMs)
-    : now + NO_EXPIRY_ROTATION_MS;
-  return { token, expiresAt, rotateAt };
+  const storeNow = now + storeOffsetMs;
+  const expiresAt = localExpiry + storeOffsetMs;
+  const rotateAt = Number.isFinite(expiresAt) ? computeRefreshAt(storeNow, expiresAt, refreshLeadMs) : storeNow + NO_EXPIRY_ROTATION_MS;
+  return { entry: { token: answer.token, expiresAt, rotateAt }, casSkewMs };
+}
+
+/** "12 s ahead of" or "3 s behind", for a log line. */
+export function describeSkew(skewMs: number): string {
+  return `${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? 'ahead of' : 'behind'}`;
 }
 
 /** How long the store keeps the entry: until the grace before its rotation. */
@@ -85,10 +136,10 @@ export function encodeLock(owner: string, until: number): string {
   return JSON.stringify({ lock: owner, until });
 }
 
-/** What the store holds for a room, as this server reads it now. */
+/** What the store holds for a room, as this server reads it at `now` on the store's clock. */
 export type Stored =
   | { kind: 'none' }
-  | { kind: 'lock' }
+  | { kind: 'lock'; value: string }
   | { kind: 'entry'; entry: RoomEntry }
   /** An entry past its rotation, or expired, or a lock past its time, on this server's clock. */
   | { kind: 'stale' }
@@ -115,17 +166,21 @@ export function readStored(raw: unknown, now: number): Stored {
   if (typeof value !== 'object' || value === null) return { kind: 'unreadable' };
   const { token, expiresAt, rotateAt, lock, until } = value as Record<string, unknown>;
   if (typeof lock === 'string' && token === undefined) {
-    return typeof until === 'number' && until <= now ? { kind: 'stale' } : { kind: 'lock' };
+    if (typeof until === 'number' && until <= now) return { kind: 'stale' };
+    return { kind: 'lock', value: typeof raw === 'string' ? raw : JSON.stringify(raw) };
   }
   if (typeof token !== 'string' || token.length > MAX_CAS_ANSWER_BYTES) return { kind: 'unreadable' };
   if (typeof rotateAt !== 'number' || !Number.isFinite(rotateAt)) return { kind: 'unreadable' };
-  let expiry: number;
+  let exp: number;
   try {
-    expiry = expiryOf(token);
+    exp = expOf(readClaims(token));
   } catch {
     return { kind: 'unreadable' };
   }
-  if ((expiresAt === null ? Number.POSITIVE_INFINITY : expiresAt) !== expiry || rotateAt > expiry) return { kind: 'unreadable' };
+  // The expiry was corrected for CAS's clock and put on the store's, but stays near `exp`.
+  const expiry = expiresAt === null ? Number.POSITIVE_INFINITY : expiresAt;
+  if (typeof expiry !== 'number' || Number.isFinite(expiry) !== Number.isFinite(exp) || rotateAt > expiry) return { kind: 'unreadable' };
+  if (Number.isFinite(exp) && !(Math.abs(expiry - exp) <= MAX_STORED_CLOCK_GAP_MS)) return { kind: 'unreadable' };
   if (rotateAt <= now || expiry <= now) return { kind: 'stale' };
   return { kind: 'entry', entry: { token, expiresAt: expiry, rotateAt } };
 }

@@ -145,7 +145,7 @@ describe('the watch-party example in Chromium', () => {
     ]);
 
     expect(response.status()).toBe(200);
-    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number) });
+    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number), checkIn: 8_000, seal: expect.any(String) });
     await expect.poll(() => page.getByTestId('refresh-log').locator('li').count()).toBe(entries + 1);
     expect(await page.getByTestId('connection').textContent()).toMatch(/Connected|Refreshing/);
   });

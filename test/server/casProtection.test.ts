@@ -245,9 +245,9 @@ describe("tokens read on the server's own clock", () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     token = jwtWith({ rid: 'no-exp', iat: NOW / 1000 - 86_400 });
     const handler = handlerFor({}, server.url);
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 3_600_000 });
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 3_600_000, checkIn: 8_000, seal: expect.any(String) });
     vi.setSystemTime(NOW + 3_600_000 - 1_001);
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 1_001 });
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 1_001, checkIn: 8_000, seal: expect.any(String) });
     vi.setSystemTime(NOW + 3_600_000 - 1_000);
     await handler(tokenRequest('room-1'));
     expect(server.calls).toBe(2);

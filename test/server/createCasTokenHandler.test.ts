@@ -44,7 +44,7 @@ describe('createCasTokenHandler: answers', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as { token: string; expiresIn: number; refreshIn: number };
-    expect(Object.keys(body)).toEqual(['token', 'refreshIn', 'expiresIn']);
+    expect(Object.keys(body)).toEqual(['token', 'expiresIn', 'refreshIn', 'checkIn', 'seal']);
     expect(payloadOf(body.token)).toMatchObject({ iat: NOW / 1000, exp: NOW / 1000 + 30 });
     // A 30 s token rotates at half its life (refreshLeadMs 300 s is longer than the token).
     expect(body).toMatchObject({ expiresIn: 30_000, refreshIn: 15_000 });
@@ -311,7 +311,7 @@ describe('createCasTokenHandler: one token per room', () => {
 
     // The store forgets the token one second before its rotation (the grace).
     vi.setSystemTime(NOW + 3_299_000 - 1);
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 301_001 });
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 301_001, checkIn: 8_000, seal: expect.any(String) });
     expect(cas.calls).toBe(1);
 
     vi.setSystemTime(NOW + 3_299_000);
@@ -336,7 +336,7 @@ describe('createCasTokenHandler: one token per room', () => {
     const handler = handlerFor({ refreshLeadMs: 0 });
     const first = await handler(tokenRequest('room-1')).then(tokenOf);
     vi.setSystemTime(NOW + 28_999);
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 1_001 });
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token: first, refreshIn: 1_001, expiresIn: 1_001, checkIn: 8_000, seal: expect.any(String) });
     expect(cas.calls).toBe(1);
   });
 

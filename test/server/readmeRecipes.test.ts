@@ -80,7 +80,7 @@ describe('the Hono recipe in the README, run as written', () => {
     await run('hono');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=alice' } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number) });
+    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number), checkIn: 8_000, seal: expect.any(String) });
 
     const head = await get('/api/cas-token?room=movie-night', { method: 'HEAD', headers: { cookie: 'session=alice' } });
     expect([head.status, await head.text()]).toEqual([200, '']);
@@ -115,7 +115,7 @@ describe('the Express recipe in the README, run as written', () => {
     await run('express');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=abc' } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number) });
+    expect(await response.json()).toEqual({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number), refreshIn: expect.any(Number), checkIn: 8_000, seal: expect.any(String) });
     expect(await (await get('/api/cas-token?room=movie-night')).json()).toEqual({ error: 'unauthorized', message: 'Sign in first.' });
 
     const head = await get('/api/cas-token?room=movie-night', { method: 'HEAD', headers: { cookie: 'session=abc' } });

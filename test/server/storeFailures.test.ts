@@ -279,13 +279,13 @@ describe('entries the handler cannot use', () => {
     expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('cannot read') }]);
   });
 
-  it('replaces an entry still in the store past its rotation on this server\'s clock, and says the clocks may be apart', async () => {
+  it('replaces an entry still in the store past its rotation, and says the store may ignore ttlMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const stale = JSON.stringify({ token: jwtWith({ exp: NOW / 1000 + 600 }), expiresAt: NOW + 600_000, rotateAt: NOW - 1 });
     const handler = handlerFor({ store: storeHolding(stale) });
     const token = await handler(tokenRequest('room-1')).then(tokenOf);
     expect(stale).not.toContain(token);
-    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("are the servers' clocks apart") }]);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('does the store ignore ttlMs?') }]);
   });
 
   it('replaces a lock a store kept past its time (a store that ignores ttlMs), rather than block the room for ever', async () => {
@@ -301,7 +301,7 @@ describe('entries the handler cannot use', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const token = jwtWith({ exp: NOW / 1000 + 3_600 });
     const handler = handlerFor({ store: storeHolding({ token, expiresAt: NOW + 3_600_000, rotateAt: NOW + 3_300_000 }) });
-    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 3_300_000, expiresIn: 3_600_000 });
+    expect(await (await handler(tokenRequest('room-1'))).json()).toEqual({ token, refreshIn: 3_300_000, expiresIn: 3_600_000, checkIn: 8_000, seal: expect.any(String) });
     expect(cas.calls).toBe(0);
     expect(logger.lines).toEqual([]);
   });
@@ -315,6 +315,8 @@ describe('entries the handler cannot use', () => {
       token,
       refreshIn: 3_300_000 - 1_234_000,
       expiresIn: 3_600_000 - 1_234_000,
+      checkIn: 8_000,
+      seal: expect.any(String),
     });
   });
 });

@@ -57,6 +57,8 @@ describe('toNodeHandler', () => {
       token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       expiresIn: expect.any(Number),
       refreshIn: expect.any(Number),
+      checkIn: 8_000,
+      seal: expect.any(String),
     });
     expect(cas.calls).toBe(1);
   });
