@@ -11,6 +11,12 @@ export interface TabSyncHooks {
   /** Something the schedule depends on changed: decide again. */
   changed(): void;
   held(): StreamTokenInfo | undefined;
+  /** The held token with the time it is next due (for renewal or a check). */
+  scheduled(): StreamTokenInfo | undefined;
+  /** When the proxy last confirmed the held token, to this tab or a sibling. */
+  confirmedAt(): number;
+  /** A sibling heard from the proxy at `at` that the token both hold is still the room's. */
+  confirm(at: number): void;
   failure(): FailureState | undefined;
   /** A sibling's newer token, to hold as if this tab had fetched it. */
   adoptToken(info: StreamTokenInfo): void;
@@ -51,18 +57,23 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     const failure = hooks.failure();
     // The token as held (the receiver decodes it again); the error's fields as data, since a
     // browser clones an Error without them.
-    return { token: hooks.held(), failure: failure && { ...failure, error: { ...failure.error, message: failure.error.message } } };
+    return {
+      token: hooks.held(),
+      confirmedAt: hooks.confirmedAt(),
+      failure: failure && { ...failure, error: { ...failure.error, message: failure.error.message } },
+    };
   }
 
   channel.onmessage = ({ data }: MessageEvent) => {
     const message = readTabMessage(data, hooks.refreshLeadMs);
     if (!message) return post(current());
     replied?.();
-    const { token, failure } = message;
+    const { token, confirmedAt, failure } = message;
     const now = Date.now();
     const held = hooks.held();
     if (token && isNewerToken(token, held, now)) hooks.adoptToken(token);
-    else if (failure && isRelevantFailure(failure, held, hooks.failure(), now)) hooks.adoptFailure(failure);
+    else if (token && token.token === held?.token && confirmedAt !== undefined && confirmedAt <= now) hooks.confirm(confirmedAt);
+    else if (failure && isRelevantFailure(failure, hooks.scheduled(), hooks.confirmedAt(), hooks.failure(), now)) hooks.adoptFailure(failure);
     hooks.changed();
   };
 

@@ -52,12 +52,16 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   let inflight: AbortController | undefined;
   // Typed by what it is built from: the inferred type would name react-query internals in the .d.ts.
   const options: ReturnType<typeof buildStreamTokenQuery> = {
-    ...buildStreamTokenQuery({ fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs }, () => {
-      // Our own signal, not react-query's: react-query would cancel and forget the request the
-      // moment StrictMode unmounts its consumers for an instant, and then request again.
-      inflight = new AbortController();
-      return inflight.signal;
-    }),
+    ...buildStreamTokenQuery(
+      { fetcher: (context) => getLatest().fetcher(context), room, refreshLeadMs },
+      () => {
+        // Our own signal, not react-query's: react-query would cancel and forget the request the
+        // moment StrictMode unmounts its consumers for an instant, and then request again.
+        inflight = new AbortController();
+        return inflight.signal;
+      },
+      () => findQuery()?.state.data,
+    ),
     // Every request is the schedule's decision, the first one included (react-query would fetch
     // on mount by itself): with sibling tabs, the first token may come from one of them.
     enabled: false,
@@ -78,6 +82,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   let settling: Promise<void> | undefined;
   // Set by the app's `invalidateQueries()`, not by react-query's own marking of a failed query.
   let invalidated = false;
+  // When the proxy last said the held token is the room's (to this tab or a sibling): checks
+  // count from there. Each provider checks at 75-100 % of the proxy's interval, so the
+  // participants of a room spread their checks out.
+  let confirmedAt = Number.NEGATIVE_INFINITY;
+  const checkFactor = 0.75 + 0.25 * Math.random();
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -113,8 +122,21 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
       setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay }));
     } else if (newData) {
       invalidated = false;
+      confirmedAt = Math.max(confirmedAt, state.dataUpdatedAt);
       setFailure(undefined);
     }
+  }
+
+  /**
+   * The held token as the schedule sees it: due for renewal at its refresh time, or sooner when
+   * the proxy wants it checked (`checkIntervalMs`) or the app invalidated it.
+   */
+  function scheduled(now: number): StreamTokenInfo | undefined {
+    const data = findQuery()?.state.data;
+    if (data === undefined) return undefined;
+    const checkAt = data.checkIntervalMs === undefined ? Number.POSITIVE_INFINITY : confirmedAt + data.checkIntervalMs * checkFactor;
+    const dueAt = Math.min(data.refreshAt, checkAt, invalidated ? now : Number.POSITIVE_INFINITY);
+    return dueAt === data.refreshAt ? data : { ...data, refreshAt: dueAt };
   }
 
   function evaluate() {
@@ -124,13 +146,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     if (!stopListening || !query) return;
     catchUp(query.state);
     const now = Date.now();
-    const { data } = query.state;
     const step = nextStep({
       now,
       consumers: query.getObserversCount(),
       inFlight: query.state.fetchStatus !== 'idle',
-      // `queryClient.invalidateQueries()` (after a sign-in, say) makes the held token due now.
-      held: data && invalidated ? { ...data, refreshAt: Math.min(data.refreshAt, now) } : data,
+      held: scheduled(now),
       failure,
       tabs: tabs?.input(),
     });
@@ -208,6 +228,11 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
           refreshLeadMs,
           changed: evaluate,
           held: () => findQuery()?.state.data,
+          scheduled: () => scheduled(Date.now()),
+          confirmedAt: () => confirmedAt,
+          confirm(at) {
+            confirmedAt = Math.max(confirmedAt, at);
+          },
           failure: () => failure,
           adoptToken(info) {
             queryClient.setQueryData(options.queryKey, info);

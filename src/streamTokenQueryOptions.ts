@@ -28,13 +28,17 @@ export interface StreamTokenQueryOptionsInput {
 }
 
 /**
- * A refresh that brings a token expiring no later than the one held cannot be renewed early
- * again without a loop: keep it until it expires instead. Unless the proxy said when it rotates
- * the room's token: then that time (at least a second away) is followed.
+ * What a request's answer changes in the held token:
+ * - the proxy confirming the token held (same token, same seal: a check) changes nothing, so no
+ *   component re-renders for a check;
+ * - a refresh that brings a token expiring no later than the one held cannot be renewed early
+ *   again without a loop: keep it until it expires instead. Unless the proxy said when it
+ *   rotates the room's token: then that time (at least a second away) is followed.
  */
 function holdTokenThatIsNoNewer(previous: unknown, next: unknown): unknown {
   const held = previous as StreamTokenInfo | undefined;
   const fresh = next as StreamTokenInfo;
+  if (held && fresh.seal !== undefined && fresh.token === held.token && fresh.seal === held.seal) return held;
   if (held && fresh.rotateAt === undefined && fresh.expiresAt <= held.expiresAt && fresh.refreshAt < fresh.expiresAt) {
     return { ...fresh, refreshAt: fresh.expiresAt };
   }
@@ -45,10 +49,11 @@ function holdTokenThatIsNoNewer(previous: unknown, next: unknown): unknown {
 export function buildStreamTokenQuery(
   { fetcher, room, refreshLeadMs = DEFAULT_REFRESH_LEAD_MS }: StreamTokenQueryOptionsInput,
   signalFor: (context: QueryFunctionContext<StreamTokenQueryKey>) => AbortSignal,
+  heldFor: () => StreamTokenInfo | undefined = () => undefined,
 ) {
   return queryOptions<StreamTokenInfo, CasTokenError, StreamTokenInfo, StreamTokenQueryKey>({
     queryKey: streamTokenQueryKey(room),
-    queryFn: (context) => fetchStreamToken(fetcher, { signal: signalFor(context), room, refreshLeadMs }),
+    queryFn: (context) => fetchStreamToken(fetcher, { signal: signalFor(context), room, held: heldFor(), refreshLeadMs }),
     // Renewal and retries are the provider's: react-query's own would pause in background
     // tabs, hide errors while retrying, and cannot wait past setTimeout's limit.
     staleTime: Number.POSITIVE_INFINITY,

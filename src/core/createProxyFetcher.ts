@@ -28,6 +28,8 @@ export interface ProxyFetcherOptions {
  * the provider's 30 s cap on any fetcher (`FETCHER_TIMEOUT_MS`), so this clearer error comes first.
  */
 export const DEFAULT_PROXY_TIMEOUT_MS = 15_000;
+/** The header that carries the held token back to the proxy: `<seal> <token>`. */
+const HELD_TOKEN_HEADER = 'x-cas-token-held';
 /** A token answer is under 2 kB and an error body a line of text: no more of an answer is read. */
 export const MAX_ANSWER_BYTES = 16 * 1024;
 
@@ -127,7 +129,7 @@ async function readAnswer(response: Response, url: string, stop: () => void): Pr
   if (typeof token !== 'string' || token === '') {
     throw proxyError(url, 'invalid-response', 'answered JSON without a string `token`.');
   }
-  const { expiresIn, refreshIn } = body as { expiresIn?: unknown; refreshIn?: unknown };
+  const { expiresIn, refreshIn, checkIn, seal } = body as { expiresIn?: unknown; refreshIn?: unknown; checkIn?: unknown; seal?: unknown };
   const fromDate = expiresInFromDate(token, response.headers.get('date'));
   const said = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? expiresIn : undefined;
   // Two statements of the server's clock: believe the one that leaves the token less time.
@@ -136,6 +138,9 @@ async function readAnswer(response: Response, url: string, stop: () => void): Pr
     token,
     ...(left !== undefined && { expiresIn: left }),
     ...(typeof refreshIn === 'number' && Number.isFinite(refreshIn) && { refreshIn }),
+    ...(typeof checkIn === 'number' && Number.isFinite(checkIn) && { checkIn }),
+    // Passed on as it is: the token fetch checks it.
+    ...(seal !== undefined && { seal: seal as string }),
   };
 }
 
@@ -186,13 +191,14 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
     throw new CasTokenError('invalid-config', `createProxyFetcher: timeoutMs must be a positive number of ms, not ${timeoutMs}.`);
   }
 
-  return async ({ signal, room }) => {
+  return async ({ signal, room, held }) => {
     const target = withRoom(url, room);
     const timeout = timeoutSignal(signal, timeoutMs);
     try {
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
       const headers = new Headers(extra);
       headers.set('accept', 'application/json');
+      if (held) headers.set(HELD_TOKEN_HEADER, `${held.seal} ${held.token}`);
       const response = await (options.fetch ?? globalThis.fetch)(target, {
         headers,
         credentials: options.credentials ?? 'same-origin',

@@ -1,6 +1,6 @@
 import { jwtDecode, type JwtPayload } from 'jwt-decode';
 import { CasTokenError } from './CasTokenError.js';
-import { computeRefreshAt, DEFAULT_REFRESH_LEAD_MS } from './refreshTiming.js';
+import { computeRefreshAt, DEFAULT_REFRESH_LEAD_MS, MIN_RENEWAL_GAP_MS } from './refreshTiming.js';
 
 /** The claims of a CAS streaming token: `rid` and `unct` as CAS writes them, and any others. */
 export interface CasTokenClaims extends JwtPayload {
@@ -30,6 +30,14 @@ export interface StreamTokenInfo {
   rotateAt: number | undefined;
   /** When the token arrived. */
   receivedAt: number;
+  /**
+   * How often the proxy wants the token checked, in ms (its `checkIn`): each check sends the
+   * token back with its `seal`, so a proxy whose store lost the room puts it back, and a tab
+   * holding another token than the room's switches to the room's. Undefined: never checked.
+   */
+  checkIntervalMs?: number | undefined;
+  /** The proxy's seal of the token (opaque), sent back with each check and renewal. */
+  seal?: string | undefined;
 }
 
 export interface DecodeStreamTokenOptions {
@@ -39,14 +47,22 @@ export interface DecodeStreamTokenOptions {
    * long a proxy cached the token. It is capped by the token's own lifetime (`exp - iat`).
    */
   expiresIn?: number;
-  /** How long until the proxy replaces the room's token, in ms, counted from `sentAt`. */
+  /**
+   * How long until the proxy replaces the room's token, in ms, counted from `receivedAt`: the
+   * proxy counts it as its answer leaves, so however long the request waited (a slow sign-in
+   * check), every participant renews at the same moment.
+   */
   refreshIn?: number;
   /**
-   * When the request was sent. `expiresIn` and `refreshIn` count from here, not from arrival,
-   * so time the answer spent in transit never becomes extra token life.
+   * When the request was sent. `expiresIn` counts from here, not from arrival, so time the
+   * request took never becomes extra token life.
    * @defaultValue receivedAt
    */
   sentAt?: number;
+  /** How often to check the token is still the room's, in ms; at least 1 s. */
+  checkIn?: number;
+  /** The proxy's seal of the token. */
+  seal?: string;
   /** @defaultValue 60_000 */
   refreshLeadMs?: number;
 }
@@ -143,10 +159,14 @@ export function decodeStreamToken(
   const claims = readClaims(token);
   const sentAt = Math.min(options.sentAt ?? receivedAt, receivedAt);
   const { expiresAt, issuedAt } = readExpiry(claims, receivedAt, options.expiresIn, sentAt);
-  const { refreshIn } = options;
+  const { refreshIn, checkIn, seal } = options;
   if (refreshIn !== undefined && Number.isNaN(refreshIn)) throw invalid('The proxy said the token is replaced in NaN ms.');
   // A rotation after expiry means nothing: the token is renewed before it expires anyway.
-  const rotateAt = refreshIn === undefined || sentAt + refreshIn >= expiresAt ? undefined : sentAt + Math.max(0, refreshIn);
+  const rotateAt = refreshIn === undefined || receivedAt + refreshIn >= expiresAt ? undefined : receivedAt + Math.max(0, refreshIn);
   const refreshAt = computeRefreshAt(receivedAt, expiresAt, options.refreshLeadMs ?? DEFAULT_REFRESH_LEAD_MS, rotateAt);
-  return { token, claims, issuedAt, expiresAt, refreshAt, rotateAt, receivedAt };
+  const info: StreamTokenInfo = { token, claims, issuedAt, expiresAt, refreshAt, rotateAt, receivedAt };
+  // Checked no more than once a second, whatever a proxy says: never a request loop.
+  if (checkIn !== undefined && checkIn >= 0) info.checkIntervalMs = Math.max(MIN_RENEWAL_GAP_MS, checkIn);
+  if (seal !== undefined) info.seal = seal;
+  return info;
 }

@@ -13,13 +13,16 @@ export type SharedFailure = Omit<FailureState, 'error'> & {
 
 /**
  * `hello`: a tab opened, woke up, or is about to ask the proxy: whoever holds a token says so.
- * Otherwise a tab's state: its token (after its own request, or answering `hello`) and its last
- * failure, if any; neither, from a tab that holds nothing.
+ * Otherwise a tab's state: its token (after its own request, or answering `hello`), when the
+ * proxy last confirmed that token, and its last failure, if any; none, from a tab that holds
+ * nothing.
  */
-export type TabMessage = { hello: true } | { token?: StreamTokenInfo | undefined; failure?: SharedFailure | undefined };
+export type TabMessage =
+  | { hello: true }
+  | { token?: StreamTokenInfo | undefined; confirmedAt?: number; failure?: SharedFailure | undefined };
 
 /** A tab's state as received: checked, the token decoded again, the error a `CasTokenError` again. */
-export type TabState = { token: StreamTokenInfo | undefined; failure: FailureState | undefined };
+export type TabState = { token: StreamTokenInfo | undefined; confirmedAt: number | undefined; failure: FailureState | undefined };
 
 /** Names start with the package's prefix, so they never meet another library's channel or lock. */
 export function tabLinkName(room: string | undefined): string {
@@ -53,6 +56,8 @@ export function readTabMessage(data: unknown, refreshLeadMs: number): TabState |
         refreshLeadMs,
         expiresIn: (t.expiresAt as number) - receivedAt,
         refreshIn: ((t.rotateAt as number | undefined) ?? Infinity) - receivedAt,
+        ...(isNumber(t.checkIntervalMs) && { checkIn: t.checkIntervalMs }),
+        ...(typeof t.seal === 'string' && t.seal.length <= 256 && { seal: t.seal }),
       });
     } catch {
       // Not a usable token: dropped.
@@ -62,7 +67,8 @@ export function readTabMessage(data: unknown, refreshLeadMs: number): TabState |
     typeof e.code === 'string' && numbers(f, ['count', 'unusable', 'at']) && numbers(f, ['retryAt'], true) && numbers(e, ['status', 'retryAfterMs'], true)
       ? ({ ...f, error: new CasTokenError(e.code as CasTokenError['code'], e.message as string, e) } as FailureState)
       : undefined;
-  return { token, failure };
+  const confirmedAt = isNumber(message.confirmedAt) ? message.confirmedAt : undefined;
+  return { token, confirmedAt, failure };
 }
 
 type Timed = Pick<StreamTokenInfo, 'token' | 'expiresAt' | 'receivedAt'>;
@@ -83,14 +89,16 @@ export function isNewerToken(theirs: Timed, held: Timed | undefined, now: number
 
 /**
  * Whether a sibling's failure is this tab's too: only for a tab that needs a token (none held,
- * or one due for renewal), and only when newer than what the tab last learned.
+ * or one due for renewal or a check), and only when newer than what the tab last learned (its
+ * own failure, or the proxy's last word on its token, `confirmedAt`).
  */
 export function isRelevantFailure(
   theirs: Pick<FailureState, 'at'>,
-  held: Pick<StreamTokenInfo, 'receivedAt' | 'refreshAt' | 'expiresAt'> | undefined,
+  held: Pick<StreamTokenInfo, 'refreshAt' | 'expiresAt'> | undefined,
+  confirmedAt: number,
   own: FailureState | undefined,
   now: number,
 ): boolean {
   if (held && held.expiresAt > now && now < held.refreshAt) return false;
-  return theirs.at > Math.max(own?.at ?? -Infinity, held?.receivedAt ?? -Infinity);
+  return theirs.at > Math.max(own?.at ?? -Infinity, held ? confirmedAt : -Infinity);
 }

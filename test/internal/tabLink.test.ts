@@ -113,20 +113,27 @@ describe('isNewerToken', () => {
 
 describe('isRelevantFailure', () => {
   const theirs = { error: { code: 'network' as const, message: 'offline' }, count: 1, unusable: 0, at: 5_000, retryAt: 7_000 };
-  const held = { receivedAt: 1_000, refreshAt: 4_000, expiresAt: 10_000 };
+  const held = { refreshAt: 4_000, expiresAt: 10_000 };
+  const confirmedAt = 1_000;
 
   it('concerns a tab whose token is due, or that holds none', () => {
-    expect(isRelevantFailure(theirs, held, undefined, 5_000)).toBe(true);
-    expect(isRelevantFailure(theirs, undefined, undefined, 5_000)).toBe(true);
+    expect(isRelevantFailure(theirs, held, confirmedAt, undefined, 5_000)).toBe(true);
+    expect(isRelevantFailure(theirs, undefined, confirmedAt, undefined, 5_000)).toBe(true);
   });
 
   it('does not concern a tab holding a token not yet due', () => {
-    expect(isRelevantFailure(theirs, { ...held, refreshAt: 8_000 }, undefined, 5_000)).toBe(false);
+    expect(isRelevantFailure(theirs, { ...held, refreshAt: 8_000 }, confirmedAt, undefined, 5_000)).toBe(false);
   });
 
-  it('is ignored when older than the tab’s own failure or token', () => {
+  it('is ignored when older than the tab’s own failure, or than the proxy’s last word on its token', () => {
     const own = { error: new CasTokenError('network', 'x'), count: 2, unusable: 0, at: 6_000, retryAt: 9_000 };
-    expect(isRelevantFailure(theirs, held, own, 6_500)).toBe(false);
-    expect(isRelevantFailure(theirs, { ...held, receivedAt: 5_500 }, undefined, 6_000)).toBe(false);
+    expect(isRelevantFailure(theirs, held, confirmedAt, own, 6_500)).toBe(false);
+    expect(isRelevantFailure(theirs, held, 5_500, undefined, 6_000)).toBe(false);
+  });
+
+  it('counts a token confirmed by a check (not only one just received) as the tab’s last word', () => {
+    // Received at 1_000, confirmed at 5_500 by a check: a failure at 5_000 is older news.
+    expect(isRelevantFailure(theirs, { ...held, refreshAt: 5_000 }, 5_500, undefined, 6_000)).toBe(false);
+    expect(isRelevantFailure(theirs, { ...held, refreshAt: 5_000 }, 4_500, undefined, 6_000)).toBe(true);
   });
 });

@@ -25,9 +25,15 @@ const fetcher: StreamTokenFetcher = async () => 'token';
 const children: ReactNode = null;
 
 describe('StreamTokenFetcher', () => {
-  it('takes a signal and an optional room, and answers a token or { token, expiresIn? }', () => {
-    expectTypeOf<Parameters<StreamTokenFetcher>[0]>().toEqualTypeOf<{ signal: AbortSignal; room?: string }>();
-    expectTypeOf<StreamTokenFetcher>().returns.resolves.toEqualTypeOf<string | { token: string; expiresIn?: number; refreshIn?: number }>();
+  it('takes a signal, an optional room and the held token, and answers a token or { token, expiresIn?, refreshIn?, checkIn?, seal? }', () => {
+    expectTypeOf<Parameters<StreamTokenFetcher>[0]>().toEqualTypeOf<{
+      signal: AbortSignal;
+      room?: string;
+      held?: { token: string; seal: string };
+    }>();
+    expectTypeOf<StreamTokenFetcher>().returns.resolves.toEqualTypeOf<
+      string | { token: string; expiresIn?: number; refreshIn?: number; checkIn?: number; seal?: string }
+    >();
     const withExpiry: StreamTokenFetcher = async ({ signal, room }) => {
       expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
       expectTypeOf(room).toEqualTypeOf<string | undefined>();
