@@ -119,7 +119,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const { error } = state;
     if (newError && state.status === 'error' && isCasTokenError(error) && !(state.dataUpdatedAt > fetchStartedAt)) {
       const previous = newData ? undefined : failure;
-      setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay }));
+      setFailure(recordFailure(previous, error, state.errorUpdatedAt, { retryDelay: getLatest().retryDelay, held: state.data }));
     } else if (newData) {
       invalidated = false;
       confirmedAt = Math.max(confirmedAt, state.dataUpdatedAt);

@@ -2,8 +2,16 @@ import type { CasTokenError } from './CasTokenError.js';
 
 /** The first retry waits about this long; each further one twice as long. */
 export const RETRY_BASE_MS = 2_000;
-/** No wait between retries is longer than this, unless the server asks for more. */
+/**
+ * No wait between retries is longer than this while a valid token is held (a renewal or a check
+ * failed: there is time), unless the server asks for more.
+ */
 export const RETRY_MAX_MS = 30_000;
+/**
+ * Nor longer than this while no token is held (the page shows none): a proxy that is back serves
+ * the page within about 3 s. Every 2-3 s, one request per browser (the tabs share it).
+ */
+export const NO_TOKEN_RETRY_MAX_MS = 3_000;
 /** The longest `Retry-After` honoured; a longer one is read as this. */
 export const RETRY_AFTER_MAX_MS = 10 * 60_000;
 /** When the proxy says CAS refused its own credentials, only a fix on the server helps: ask rarely. */
@@ -43,30 +51,53 @@ export function retryClass(error: CasTokenError): 'always' | 'bounded' | 'never'
   }
 }
 
+/** What the wait depends on besides the failure: whether a valid token is held meanwhile. */
+export interface RetryContext {
+  /** A valid token is held: a renewal or a check failed, and there is time. @defaultValue false */
+  holding?: boolean;
+  /** The proxy's check interval, when it wants checks: a failed check is retried by then. */
+  checkIntervalMs?: number | undefined;
+}
+
 /**
  * The default wait before retry number `failureCount`: exponential backoff with jitter (75% to
- * 100% of the step, so clients that failed together spread out), 2 s doubling to at most 30 s:
- * at most six requests in the first minute, then two or three a minute. When the proxy says
- * CAS refused the app's key (`cas-unauthorized`), 2 minutes doubling to 15.
+ * 100% of the step, so clients that failed together spread out), 2 s doubling to at most 30 s
+ * while a token is held (and no later than the next check would be), 3 s while none is. When the
+ * proxy says CAS refused the app's key (`cas-unauthorized`), 2 minutes doubling to 15.
  */
-export function defaultRetryDelay(failureCount: number, error: CasTokenError, random: () => number = Math.random): number {
+export function defaultRetryDelay(
+  failureCount: number,
+  error: CasTokenError,
+  random: () => number = Math.random,
+  { holding = false, checkIntervalMs }: RetryContext = {},
+): number {
   const slow = error.proxyCode === 'cas-unauthorized';
   const base = slow ? SLOW_RETRY_BASE_MS : RETRY_BASE_MS;
-  const step = Math.min(slow ? SLOW_RETRY_MAX_MS : RETRY_MAX_MS, base * 2 ** Math.max(0, failureCount - 1));
+  const cap = slow ? SLOW_RETRY_MAX_MS : holding ? Math.min(RETRY_MAX_MS, checkIntervalMs ?? RETRY_MAX_MS) : NO_TOKEN_RETRY_MAX_MS;
+  const step = Math.min(cap, base * 2 ** Math.max(0, failureCount - 1));
   return step * (0.75 + 0.25 * random());
 }
 
 /**
- * How long to wait before the next try, never less than the server's `Retry-After` (capped at
- * 10 minutes). A custom `retryDelay` that is not a finite number of ms >= 0 counts as the default.
+ * How long to wait before the next try. The token proxy's own `Retry-After` (an answer with its
+ * JSON error code) says when it can serve again: with no token held it is followed as it is, plus
+ * up to 25 % so clients spread out, whatever the backoff has grown to. Otherwise the wait is never
+ * less than a `Retry-After` (capped at 10 minutes). A custom `retryDelay` that is not a finite
+ * number of ms >= 0 counts as the default.
  */
 export function retryDelayFor(
   failureCount: number,
   error: CasTokenError,
   retryDelay: RetryDelay | undefined,
   random: () => number = Math.random,
+  context: RetryContext = {},
 ): number {
   const chosen = typeof retryDelay === 'function' ? retryDelay(failureCount, error) : retryDelay;
-  const delay = typeof chosen === 'number' && Number.isFinite(chosen) && chosen >= 0 ? chosen : defaultRetryDelay(failureCount, error, random);
-  return Math.max(delay, Math.min(error.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS));
+  const custom = typeof chosen === 'number' && Number.isFinite(chosen) && chosen >= 0;
+  const retryAfterMs = Math.min(error.retryAfterMs ?? 0, RETRY_AFTER_MAX_MS);
+  if (!custom && !context.holding && error.retryAfterMs !== undefined && error.proxyCode !== undefined && error.proxyCode !== 'cas-unauthorized') {
+    return retryAfterMs * (1 + 0.25 * random());
+  }
+  const delay = custom ? chosen : defaultRetryDelay(failureCount, error, random, context);
+  return Math.max(delay, retryAfterMs);
 }

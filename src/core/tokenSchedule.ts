@@ -1,5 +1,6 @@
 import type { CasTokenError } from './CasTokenError.js';
 import { retryClass, retryDelayFor, UNUSABLE_ANSWER_ATTEMPTS, type RetryDelay } from './retryPolicy.js';
+import type { StreamTokenInfo } from './decodeStreamToken.js';
 
 /**
  * The decisions of a room's token schedule, as pure functions of state and time: when to ask
@@ -27,20 +28,29 @@ export interface FailureState {
 export interface RetryOptions {
   retryDelay?: RetryDelay | undefined;
   random?: () => number;
+  /** The token held when the request failed, expired or not. */
+  held?: Pick<StreamTokenInfo, 'expiresAt' | 'checkIntervalMs'> | undefined;
 }
 
-/** The state after a failed request at `now`. */
+/**
+ * The state after a failed request at `now`. While a valid token is held the retry may wait
+ * longer (up to 30 s, or the next check), but never past the token's expiry: from then on the
+ * page shows no token, and retries come every few seconds.
+ */
 export function recordFailure(
   previous: FailureState | undefined,
   error: CasTokenError,
   now: number,
-  { retryDelay, random = Math.random }: RetryOptions = {},
+  { retryDelay, random = Math.random, held }: RetryOptions = {},
 ): FailureState {
   const count = (previous?.count ?? 0) + 1;
   const kind = retryClass(error);
   const unusable = kind === 'bounded' ? (previous?.unusable ?? 0) + 1 : 0;
   const retries = kind === 'always' || (kind === 'bounded' && unusable < UNUSABLE_ANSWER_ATTEMPTS);
-  return { error, count, unusable, at: now, retryAt: retries ? now + retryDelayFor(count, error, retryDelay, random) : undefined };
+  const holding = held !== undefined && held.expiresAt > now;
+  const delay = retryDelayFor(count, error, retryDelay, random, { holding, checkIntervalMs: held?.checkIntervalMs });
+  const retryAt = holding ? Math.min(now + delay, Math.max(held.expiresAt, now + WAKE_RETRY_GAP_MS)) : now + delay;
+  return { error, count, unusable, at: now, retryAt: retries ? retryAt : undefined };
 }
 
 /**

@@ -15,30 +15,81 @@ function requestsPerMinute(startedAt: number[], from: number, minutes: number): 
 
 describe('retried failures', () => {
   it.each(['network', 'timeout', 'http'] as const)(
-    'retries %s failures without end, with backoff, at most a few requests a minute',
+    'retries %s failures without end while no token is held, every 2 to 3 s, so a proxy that is back serves the page within 3 s',
     async (code) => {
       const start = Date.now();
       const fetcher = createMockFetcher({ failures: () => code });
       renderWithProvider({ fetcher });
       await advance(30 * MINUTE);
       const perMinute = requestsPerMinute(fetcher.calls.map((call) => call.startedAt), start, 30);
-      expect(perMinute[0]).toBeLessThanOrEqual(7);
-      expect(Math.max(...perMinute.slice(2))).toBeLessThanOrEqual(4);
-      // Still trying at the end: the token is still needed.
-      expect(perMinute.slice(-5).every((n) => n >= 1)).toBe(true);
+      expect(perMinute[0]).toBeLessThanOrEqual(28);
+      // 2.25 to 3 s apart: 20 to 27 a minute, and never more.
+      expect(Math.min(...perMinute.slice(1))).toBeGreaterThanOrEqual(20);
+      expect(Math.max(...perMinute.slice(1))).toBeLessThanOrEqual(27);
     },
   );
 
-  it('spreads the waits out: each at least as long as half the one before it doubled, up to 30 s', async () => {
+  it('spreads the waits out while no token is held: 1.5-2 s first, then 2.25-3 s, never longer', async () => {
     const fetcher = createMockFetcher({ failures: () => 'network' });
     renderWithProvider({ fetcher });
     await advance(5 * MINUTE);
     const starts = fetcher.calls.map((call) => call.startedAt);
     const waits = starts.slice(1).map((at, i) => at - starts[i]!);
-    expect(waits[0]).toBeGreaterThanOrEqual(1 * SECOND);
+    expect(waits[0]).toBeGreaterThanOrEqual(1.5 * SECOND);
     expect(waits[0]).toBeLessThanOrEqual(2 * SECOND);
+    expect(Math.min(...waits.slice(1))).toBeGreaterThanOrEqual(2.25 * SECOND);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(3 * SECOND);
+    expect(new Set(waits.slice(1)).size).toBeGreaterThan(10); // jittered, not in lockstep
+  });
+
+  it('shows a token within 3 s of the proxy coming back after minutes of failures', async () => {
+    let down = true;
+    const fetcher = createMockFetcher({ failures: () => (down ? 'network' : undefined) });
+    const view = renderWithProvider({ fetcher });
+    await advance(10 * MINUTE);
+    expect(view.current.status).toBe('error');
+    down = false;
+    const backAt = Date.now();
+    await advance(3 * SECOND);
+    expect(view.current.status).toBe('success');
+    expect(fetcher.calls.at(-1)!.startedAt - backAt).toBeLessThanOrEqual(3 * SECOND);
+  });
+
+  it("follows the token proxy's own Retry-After while no token is held, however long the backoff has grown", async () => {
+    const storeDown = () => new CasTokenError('http', 'store down', { status: 503, retryAfterMs: 2 * SECOND, proxyCode: 'store-unavailable' });
+    const fetcher = createMockFetcher({ failures: (call) => (call.number <= 20 ? storeDown() : undefined) });
+    const view = renderWithProvider({ fetcher });
+    await advance(2 * MINUTE);
+    const starts = fetcher.calls.map((call) => call.startedAt);
+    const waits = starts.slice(1).map((at, i) => at - starts[i]!);
+    expect(fetcher.calls).toHaveLength(21);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(2 * SECOND);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(2.5 * SECOND);
+    expect(view.current.status).toBe('success');
+  });
+
+  it('retries a failed renewal more slowly while the held token lasts (up to 30 s), and at once when it expires', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: 10 * MINUTE, failures: (call) => (call.number > 1 ? 'network' : undefined) });
+    const view = renderWithProvider({ fetcher });
+    await advance(9 * MINUTE); // the renewal is due a minute before expiry
+    const starts = () => fetcher.calls.slice(1).map((call) => call.startedAt);
+    await advance(MINUTE - 1);
+    const renewals = starts();
+    const waits = renewals.slice(1).map((at, i) => at - renewals[i]!);
+    // 2 s doubling (75-100 % each), as long as the token lasts.
+    waits.slice(0, 4).forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(0.75 * 2 ** (i + 1) * SECOND);
+      expect(wait).toBeLessThanOrEqual(2 ** (i + 1) * SECOND);
+    });
     expect(Math.max(...waits)).toBeLessThanOrEqual(30 * SECOND);
-    expect(waits.slice(-3).every((wait) => wait >= 15 * SECOND)).toBe(true);
+    expect(fetcher.calls.length).toBeLessThanOrEqual(8);
+    expect(view.current.token).toBeDefined();
+    // Expired: no token shown, and the next try comes at once, then every 2-3 s.
+    const before = fetcher.calls.length;
+    await advance(1);
+    expect(view.current.token).toBeUndefined();
+    await advance(10 * SECOND);
+    expect(fetcher.calls.length - before).toBeGreaterThanOrEqual(4);
   });
 
   it('shows the error in state at once, and keeps it while retrying, until a request succeeds', async () => {

@@ -5,6 +5,7 @@ import {
   defaultRetryDelay,
   retryClass,
   retryDelayFor,
+  NO_TOKEN_RETRY_MAX_MS,
   RETRY_MAX_MS,
   SLOW_RETRY_BASE_MS,
   SLOW_RETRY_MAX_MS,
@@ -30,10 +31,29 @@ describe('retry policy', () => {
     ]);
   });
 
-  it('doubles the wait up to the cap, with jitter between 75% and 100%', () => {
-    expect([1, 2, 3, 4].map((n) => defaultRetryDelay(n, error('network'), () => 1))).toEqual([2_000, 4_000, 8_000, 16_000]);
-    expect(defaultRetryDelay(1, error('network'), () => 0)).toBe(1_500);
-    expect(defaultRetryDelay(20, error('network'), () => 1)).toBe(RETRY_MAX_MS);
+  it('doubles the wait up to 30 s while a token is held, with jitter between 75% and 100%', () => {
+    const holding = { holding: true };
+    expect([1, 2, 3, 4].map((n) => defaultRetryDelay(n, error('network'), () => 1, holding))).toEqual([2_000, 4_000, 8_000, 16_000]);
+    expect(defaultRetryDelay(1, error('network'), () => 0, holding)).toBe(1_500);
+    expect(defaultRetryDelay(20, error('network'), () => 1, holding)).toBe(RETRY_MAX_MS);
+  });
+
+  it('waits no longer than the next check would come, while a token is held', () => {
+    expect(defaultRetryDelay(20, error('network'), () => 1, { holding: true, checkIntervalMs: 8_000 })).toBe(8_000);
+  });
+
+  it('waits at most 3 s while no token is held: the page shows none', () => {
+    expect([1, 2, 3, 10].map((n) => defaultRetryDelay(n, error('network'), () => 1))).toEqual([2_000, NO_TOKEN_RETRY_MAX_MS, NO_TOKEN_RETRY_MAX_MS, NO_TOKEN_RETRY_MAX_MS]);
+  });
+
+  it("follows the token proxy's Retry-After (plus up to 25 %) while no token is held, whatever the failure count", () => {
+    const storeDown = error('http', { status: 503, retryAfterMs: 2_000, proxyCode: 'store-unavailable' });
+    expect(retryDelayFor(30, storeDown, undefined, () => 0)).toBe(2_000);
+    expect(retryDelayFor(30, storeDown, undefined, () => 1)).toBe(2_500);
+    // Holding a token: no hurry, the backoff (at least Retry-After) applies.
+    expect(retryDelayFor(5, storeDown, undefined, () => 1, { holding: true })).toBe(30_000);
+    // A Retry-After that is not the proxy's (no error code: a gateway's): never less than the backoff.
+    expect(retryDelayFor(1, error('http', { status: 503, retryAfterMs: 500 }), undefined, () => 1)).toBe(2_000);
   });
 
   it('waits minutes, not seconds, when the proxy says CAS refused its credentials', () => {
