@@ -25,7 +25,7 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 let minted = 0;
 
-function base64url(bytes: Uint8Array): string {
+function base64url(bytes: ArrayLike<number>): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
     const a = bytes[i]!;
@@ -38,8 +38,24 @@ function base64url(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * UTF-8 by hand rather than with `TextEncoder`, which Jest's stock jsdom environment
+ * (jest-environment-jsdom) does not have. The input is JSON, which never holds a lone surrogate.
+ */
+function utf8(text: string): number[] {
+  const bytes: number[] = [];
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (code < 0x80) bytes.push(code);
+    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
+    else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+  }
+  return bytes;
+}
+
 function encodeJson(value: unknown): string {
-  return base64url(new TextEncoder().encode(JSON.stringify(value)));
+  return base64url(utf8(JSON.stringify(value)));
 }
 
 /** 32 bytes derived from the signed part (FNV-1a), so different tokens carry different signatures. */
