@@ -167,7 +167,8 @@ function expiresInFromDate(token: string, date: string | null): number | undefin
  * sign-in page), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
  * from the proxy's JSON error body `{ error, message }`), `invalid-response` on an answer that is
  * not JSON with a string `token` (or larger than 16 kB), `network` when the request fails,
- * `timeout` after `timeoutMs`.
+ * `timeout` after `timeoutMs`, `invalid-config` where there is no `fetch` at all (Jest's stock
+ * jsdom environment).
  *
  * @example
  * ```tsx
@@ -193,7 +194,15 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers;
       const headers = new Headers(extra);
       headers.set('accept', 'application/json');
-      const response = await (options.fetch ?? globalThis.fetch)(target, {
+      const doFetch = options.fetch ?? globalThis.fetch;
+      // Not a network error: retrying would never help.
+      if (typeof doFetch !== 'function') {
+        throw new CasTokenError(
+          'invalid-config',
+          `createProxyFetcher has no \`fetch\` to ask ${url} with: there is none here (Jest's jest-environment-jsdom has none). Pass one as \`fetch\`, or test in an environment with the Fetch API, such as jest-fixed-jsdom.`,
+        );
+      }
+      const response = await doFetch(target, {
         headers,
         credentials: options.credentials ?? 'same-origin',
         cache: 'no-store',
