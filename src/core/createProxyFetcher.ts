@@ -199,7 +199,7 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
       if (typeof doFetch !== 'function') {
         throw new CasTokenError(
           'invalid-config',
-          `createProxyFetcher has no \`fetch\` to ask ${url} with: there is none here (Jest's jest-environment-jsdom has none). Pass one as \`fetch\`, or test in an environment with the Fetch API, such as jest-fixed-jsdom.`,
+          `createProxyFetcher has no \`fetch\` to ask ${url} with: pass one as \`fetch\`, or test in jest-fixed-jsdom (jest-environment-jsdom has none).`,
         );
       }
       const response = await doFetch(target, {

@@ -147,7 +147,7 @@ export function createMockTokenProxy(options: MockTokenProxyOptions = {}): MockT
   if (typeof Request !== 'function' || typeof Response !== 'function') {
     throw new CasTokenError(
       'invalid-config',
-      "createMockTokenProxy answers with the Fetch API's Request and Response, which this environment lacks (Jest's jest-environment-jsdom has neither). Use createMockFetcher there, or test in an environment with the Fetch API, such as jest-fixed-jsdom.",
+      'createMockTokenProxy needs Request and Response, which jest-environment-jsdom lacks: use createMockFetcher there, or jest-fixed-jsdom.',
     );
   }
   const source = createMockTokenSource<MockProxyFailure, MockProxyCall>(() => ({ sameTokenPerRoom: true, ...options }));

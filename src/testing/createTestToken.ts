@@ -39,19 +39,12 @@ function base64url(bytes: ArrayLike<number>): string {
 }
 
 /**
- * UTF-8 by hand rather than with `TextEncoder`, which Jest's stock jsdom environment
- * (jest-environment-jsdom) does not have. The input is JSON, which never holds a lone surrogate.
+ * UTF-8 without `TextEncoder`, which Jest's stock jsdom environment (jest-environment-jsdom) does
+ * not have: encodeURIComponent writes each byte of a non-ASCII character as `%XX`. It throws on a
+ * lone surrogate, which JSON never holds.
  */
 function utf8(text: string): number[] {
-  const bytes: number[] = [];
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    if (code < 0x80) bytes.push(code);
-    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
-    else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-    else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-  }
-  return bytes;
+  return [...encodeURIComponent(text).matchAll(/%(..)|./gs)].map(([char, hex]) => (hex ? parseInt(hex, 16) : char.charCodeAt(0)));
 }
 
 function encodeJson(value: unknown): string {
