@@ -122,5 +122,5 @@ describe('a server-only install: npm i react-cas-token hono', () => {
     expect(mockCas.requests.slice(before).map((request) => [request.headers['auth-api-key'], request.headers['auth-api-secret']])).toEqual([
       ['server-only-key', 'server-only-secret'],
     ]);
-  });
+  }, 60_000);
 });
