@@ -18,7 +18,8 @@ const distAlias = {
 
 const unitTests = ['test/**/*.test.{ts,tsx}'];
 // test/build reads the built package, test/browser drives the example in Chromium.
-const notUnit = ['test/browser/**', 'test/build/**'];
+// test/fixtures holds apps that other runners run (Next.js, Jest), from the built package.
+const notUnit = ['test/browser/**', 'test/build/**', 'test/fixtures/**'];
 
 export default defineConfig({
   plugins: [react()],
@@ -43,7 +44,7 @@ export default defineConfig({
           name: 'dist',
           include: unitTests,
           // test/internal checks modules that are not part of the public API.
-          exclude: ['test/browser/**', 'test/internal/**'],
+          exclude: ['test/browser/**', 'test/internal/**', 'test/fixtures/**'],
           environment: 'jsdom',
           setupFiles: ['test/setup.ts'],
           restoreMocks: true,

@@ -172,7 +172,8 @@ function expiresInFromDate(token: string, date: string | null): number | undefin
  * sign-in page), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
  * from the proxy's JSON error body `{ error, message }`), `invalid-response` on an answer that is
  * not JSON with a string `token` (or larger than 16 kB), `network` when the request fails,
- * `timeout` after `timeoutMs`.
+ * `timeout` after `timeoutMs`, `invalid-config` where there is no `fetch` at all (Jest's stock
+ * jsdom environment).
  *
  * @example
  * ```tsx
@@ -199,7 +200,15 @@ export function createProxyFetcher(url: string, options: ProxyFetcherOptions = {
       const headers = new Headers(extra);
       headers.set('accept', 'application/json');
       if (held) headers.set(HELD_TOKEN_HEADER, `${held.seal} ${held.token}`);
-      const response = await (options.fetch ?? globalThis.fetch)(target, {
+      const doFetch = options.fetch ?? globalThis.fetch;
+      // Not a network error: retrying would never help.
+      if (typeof doFetch !== 'function') {
+        throw new CasTokenError(
+          'invalid-config',
+          `createProxyFetcher has no \`fetch\` to ask ${url} with: pass one as \`fetch\`, or test in jest-fixed-jsdom (jest-environment-jsdom has none).`,
+        );
+      }
+      const response = await doFetch(target, {
         headers,
         credentials: options.credentials ?? 'same-origin',
         cache: 'no-store',

@@ -1,4 +1,4 @@
-import type { CasTokenErrorCode } from '../core/CasTokenError.js';
+import { CasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
 import { checkMockTokenOptions, createMockTokenSource, type MockCall, type MockFailures, type MockTokenOptions } from './mockTokenSource.js';
 
 /**
@@ -126,7 +126,9 @@ function requestOf(input: RequestInfo | URL, init: RequestInit | undefined): Req
  *
  * Plug it into MSW (`http.get('/api/cas-token', ({ request }) => proxy(request))`), into
  * msw-storybook-addon the same way, into a dev server with `toNodeHandler` from
- * `react-cas-token/server`, or straight into `createProxyFetcher` with `proxy.fetch`.
+ * `react-cas-token/server`, or straight into `createProxyFetcher` with `proxy.fetch`. It needs the
+ * Fetch API (`Request`, `Response`): where there is none (Jest's stock jsdom environment) it throws
+ * `invalid-config`; `createMockFetcher` works there.
  *
  * @example
  * ```ts
@@ -142,6 +144,12 @@ function requestOf(input: RequestInfo | URL, init: RequestInit | undefined): Req
  */
 export function createMockTokenProxy(options: MockTokenProxyOptions = {}): MockTokenProxy {
   checkMockTokenOptions('createMockTokenProxy', options);
+  if (typeof Request !== 'function' || typeof Response !== 'function') {
+    throw new CasTokenError(
+      'invalid-config',
+      'createMockTokenProxy needs Request and Response, which jest-environment-jsdom lacks: use createMockFetcher there, or jest-fixed-jsdom.',
+    );
+  }
   const source = createMockTokenSource<MockProxyFailure, MockProxyCall>(() => ({ sameTokenPerRoom: true, ...options }));
 
   async function proxy(request: Request): Promise<Response> {

@@ -25,7 +25,7 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 
 let minted = 0;
 
-function base64url(bytes: Uint8Array): string {
+function base64url(bytes: ArrayLike<number>): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
     const a = bytes[i]!;
@@ -38,8 +38,17 @@ function base64url(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * UTF-8 without `TextEncoder`, which Jest's stock jsdom environment (jest-environment-jsdom) does
+ * not have: encodeURIComponent writes each byte of a non-ASCII character as `%XX`. It throws on a
+ * lone surrogate, which JSON never holds.
+ */
+function utf8(text: string): number[] {
+  return [...encodeURIComponent(text).matchAll(/%(..)|./gs)].map(([char, hex]) => (hex ? parseInt(hex, 16) : char.charCodeAt(0)));
+}
+
 function encodeJson(value: unknown): string {
-  return base64url(new TextEncoder().encode(JSON.stringify(value)));
+  return base64url(utf8(JSON.stringify(value)));
 }
 
 /** 32 bytes derived from the signed part (FNV-1a), so different tokens carry different signatures. */

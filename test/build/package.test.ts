@@ -2,11 +2,35 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 
 const root = `${import.meta.dirname}/../..`;
 const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as {
   exports: Record<string, string | { import: { types: string; default: string }; require: { types: string; default: string } }>;
 };
+
+/** A built file's code without its comments: the TSDoc examples import what an app would. */
+const codeOf = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+
+/**
+ * The files a built entry (code or declarations) reaches through its relative imports, shared
+ * chunks included, and the packages they import. `./x.js` in a `.d.ts` is `./x.d.ts`, `./x.cjs`
+ * in a `.d.cts` is `./x.d.cts`.
+ */
+function importGraph(entry: string, files = new Set<string>(), packages = new Set<string>()) {
+  if (files.has(entry)) return { files, packages };
+  if (!existsSync(entry)) throw new Error(`${entry} is imported but missing`);
+  files.add(entry);
+  const declarations = /\.d\.c?ts$/.test(entry);
+  for (const [, specifier] of codeOf(entry).matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)) {
+    if (!specifier!.startsWith('.')) packages.add(specifier!);
+    else {
+      const target = join(dirname(entry), specifier!);
+      importGraph(declarations ? target.replace(/\.js$/, '.d.ts').replace(/\.cjs$/, '.d.cts') : target, files, packages);
+    }
+  }
+  return { files, packages };
+}
 
 describe('the built package', () => {
   it('has every file the exports map promises', () => {
@@ -28,6 +52,21 @@ describe('the built package', () => {
     expect(server).not.toMatch(/use client/);
     expect(server).not.toMatch(/from "react"|require\("react"\)/);
   });
+
+  // React and react-query are optional peers: a server-only install has neither, so nothing the
+  // server entry loads or declares may import them (test/build/serverOnlyInstall.test.ts installs
+  // it so).
+  it.each(['dist/server.js', 'dist/server.cjs', 'dist/server/index.d.ts', 'dist/server/index.d.cts'])(
+    'imports no React or react-query from %s, through every file it reaches',
+    (entry) => {
+      const { files, packages } = importGraph(join(root, entry));
+
+      expect([...packages].filter((name) => /^(react|react-dom)($|\/)|^@tanstack\//.test(name))).toEqual([]);
+      expect([...packages].filter((name) => !name.startsWith('node:')).sort()).toEqual(entry.includes('.d.') ? [] : ['jwt-decode']);
+      // It did follow the imports: the shared chunks, or the declarations of the core.
+      expect([...files].map((file) => relative(root, file)).filter((file) => !file.startsWith('dist/server')).length).toBeGreaterThan(0);
+    },
+  );
 
   it('never imports a Redis client, in the server entry or its types: the app passes its own', () => {
     const files = ['dist/server.js', 'dist/server.cjs', ...readdirSync(`${root}/dist/server`).map((file) => `dist/server/${file}`)];

@@ -159,6 +159,18 @@ describe('createProxyFetcher', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it("says there is no fetch, instead of a network error it would retry forever, where the environment has none (Jest's stock jsdom)", async () => {
+    vi.stubGlobal('fetch', undefined);
+    try {
+      const error = await failureOf(createProxyFetcher('/api/cas-token')({ signal: new AbortController().signal, room: 'r' }));
+
+      expect(error.code).toBe('invalid-config');
+      expect(error.message).toMatch(/no `fetch`.*\/api\/cas-token.*jest-fixed-jsdom/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('refuses to be made without a URL or with a bad timeout', () => {
     expect(() => createProxyFetcher('')).toThrow(expect.objectContaining({ code: 'invalid-config' }));
     expect(() => createProxyFetcher('/api', { timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'invalid-config' }));

@@ -23,6 +23,9 @@ const RUN_BY: Record<string, string> = {
   upstash: 'test/server/readmeRedisRecipes.test.ts',
   'test/testing/recipes/testingLibrary.test.tsx': 'test/testing/readmeRecipes.test.ts',
   'test/testing/recipes/msw.test.tsx': 'test/testing/readmeRecipes.test.ts',
+  'test/fixtures/jest-app/jest.config.mjs': 'test/build/jestApp.test.ts',
+  'test/fixtures/jest-app/testingLibrary.test.tsx': 'test/build/jestApp.test.ts',
+  'test/fixtures/jest-app/msw.test.tsx': 'test/build/jestApp.test.ts',
   'stories/CallBadge.stories.tsx': 'test/testing/readmeRecipes.test.ts',
   'stories/CallBadge.msw.stories.tsx': 'test/testing/readmeRecipes.test.ts',
 };

@@ -190,6 +190,17 @@ describe('createMockTokenProxy', () => {
     expect(await clientSees(proxy, 'movie-night-42')).toEqual({ token: expect.any(String), expiresIn: 60_000, refreshIn: 30_000 });
   });
 
+  it("refuses to be made where there is no Fetch API (Jest's stock jsdom), naming what works there", () => {
+    vi.stubGlobal('Response', undefined);
+    try {
+      expect(() => createMockTokenProxy()).toThrow(
+        expect.objectContaining({ code: 'invalid-config', message: expect.stringMatching(/Response.*createMockFetcher.*jest-fixed-jsdom/) }),
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('answers 400 invalid-room without ?room=, unless told the proxy picks rooms itself', async () => {
     const strict = createMockTokenProxy();
     const lenient = createMockTokenProxy({ requireRoom: false });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeStreamToken } from 'react-cas-token';
 import { createTestToken } from 'react-cas-token/testing';
 
@@ -59,6 +59,27 @@ describe('createTestToken', () => {
     const token = createTestToken({ claims: { exp: 'tomorrow' } });
 
     expect(() => decodeStreamToken(token)).toThrow(expect.objectContaining({ code: 'invalid-token' }));
+  });
+
+  it('writes its claims as UTF-8, byte for byte as TextEncoder does', () => {
+    const token = createTestToken({ room: 'salle-à-manger', claims: { name: 'Zoë 🎬 ✓', lone: '\ud800' } });
+    const payload = token.split('.')[1]!;
+    const json = JSON.stringify(decodePart(payload));
+
+    expect(json).toContain('Zoë 🎬 ✓');
+    expect(payload).toBe(Buffer.from(new TextEncoder().encode(json)).toString('base64url'));
+  });
+
+  describe("in Jest's stock jsdom environment, which has no TextEncoder", () => {
+    afterEach(() => vi.unstubAllGlobals());
+
+    it('still makes tokens that decode', () => {
+      vi.stubGlobal('TextEncoder', undefined);
+
+      const token = createTestToken({ room: 'salle-à-manger', claims: { name: 'Zoë 🎬' } });
+
+      expect(decodeStreamToken(token).claims).toMatchObject({ rid: 'salle-à-manger', name: 'Zoë 🎬' });
+    });
   });
 
   it('refuses a lifetime that is not positive', () => {
