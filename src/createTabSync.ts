@@ -18,6 +18,8 @@ export interface TabSyncHooks {
   /** A sibling heard from the proxy at `at` that the token both hold is still the room's. */
   confirm(at: number): void;
   failure(): FailureState | undefined;
+  /** A sibling took the lock from this tab: its request, if any, is no longer this tab's to make. */
+  stolen(): void;
   /** A sibling's newer token, to hold as if this tab had fetched it. */
   adoptToken(info: StreamTokenInfo): void;
   /** A sibling's failure, when this tab needs a token too. */
@@ -132,8 +134,10 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
         // origin, as in a sandboxed iframe). The tab goes on alone rather than wait forever.
         if (waiting === attempt) refused = true;
         // Stolen while held, or refused: let go. (Withdrawn: a newer request or letGo() set the state.)
-        if (refused || (mine && release === mine)) {
+        const stolen = !refused && mine !== undefined && release === mine;
+        if (refused || stolen) {
           letGo();
+          if (stolen) hooks.stolen();
           hooks.changed();
         }
       });

@@ -165,11 +165,16 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     else if (step.action !== 'none') tabs?.act(step.action);
   }
 
-  function abortIfAbandoned() {
+  /** Gives up the request in flight: nobody reads the token, or another tab asks instead. */
+  function abortRequest() {
     const query = findQuery();
-    if (!query || query.getObserversCount() > 0 || query.state.fetchStatus === 'idle') return;
+    if (!query || query.state.fetchStatus === 'idle') return;
     queryClient.cancelQueries({ queryKey: options.queryKey, exact: true }).catch(ignore);
     inflight?.abort();
+  }
+
+  function abortIfAbandoned() {
+    if ((findQuery()?.getObserversCount() ?? 0) === 0) abortRequest();
   }
 
   function onCacheEvent(event: QueryCacheNotifyEvent) {
@@ -234,6 +239,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
             confirmedAt = Math.max(confirmedAt, at);
           },
           failure: () => failure,
+          // A sibling took the lock from this tab (it looked frozen): it asks the proxy now, and
+          // a participant keeps one request in flight, not one per tab.
+          stolen: abortRequest,
           adoptToken(info) {
             queryClient.setQueryData(options.queryKey, info);
             getLatest().onToken?.(info);

@@ -243,6 +243,38 @@ describe('when the fetching tab goes away', () => {
   });
 });
 
+describe('while the proxy hangs', () => {
+  it('keeps one request in flight for all the tabs: a tab whose lock is taken gives its request up', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: MINUTE });
+    let hanging = false;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const hangable: MockFetcher = Object.assign((context: Parameters<MockFetcher>[0]) => {
+      if (!hanging) return proxy(context);
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      return new Promise<never>((_, reject) => {
+        context.signal.addEventListener('abort', () => {
+          inFlight -= 1;
+          reject(context.signal.reason);
+        });
+      });
+    }, proxy);
+    const open = [openTab(hangable), openTab(hangable), openTab(hangable)];
+    await advance(SECOND);
+    expect(proxy.calls).toHaveLength(1);
+
+    // Every renewal hangs (a proxy instance that died holding the room's lock, say): the tabs
+    // take the lock from one another as the token nears expiry, and each gives its request up.
+    hanging = true;
+    for (let step = 0; step < 500; step++) await advance(100);
+
+    const requests = open.reduce((n, tab) => n + tab.requests, 0);
+    expect(requests).toBeGreaterThanOrEqual(3); // the first, and renewals that took the lock over
+    expect(mostInFlight).toBe(1);
+  });
+});
+
 describe('failures are mirrored', () => {
   it('shows the fetching tab’s failure in every tab, and the recovery too, with one request per retry', async () => {
     const proxy = createMockFetcher({ lifetimeMs: HOUR, failures: { 1: 'network', 2: 'network' } });
