@@ -2,10 +2,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Suspense } from 'react';
 import { renderToReadableStream, renderToString } from 'react-dom/server';
+import { QueryClient } from '@tanstack/react-query';
 import {
   CasTokenError,
   CasTokenProvider,
+  createProxyFetcher,
   isClientOnlyBailout,
+  streamTokenQueryKey,
+  streamTokenQueryOptions,
   useStreamToken,
   useSuspenseStreamToken,
   type StreamTokenFetcher,
@@ -147,3 +151,34 @@ describe('isClientOnlyBailout', () => {
   });
 });
 
+describe('prefetching on a server', () => {
+  const proxyFetcher = () => {
+    const fetch = vi.fn<typeof globalThis.fetch>();
+    return { fetch, fetcher: createProxyFetcher('/api/cas-token', { fetch }) };
+  };
+
+  it('fails ensureQueryData with invalid-config naming where to prefetch instead, asking nobody', async () => {
+    const { fetch, fetcher } = proxyFetcher();
+    const queryClient = new QueryClient();
+
+    const prefetched = queryClient.ensureQueryData(streamTokenQueryOptions({ fetcher, room: 'r1' }));
+
+    await expect(prefetched).rejects.toThrow(CasTokenError);
+    await expect(prefetched).rejects.toMatchObject({
+      code: 'invalid-config',
+      message: expect.stringMatching(/does not fetch on a server .*: prefetch in a clientLoader, or let <CasTokenProvider> fetch in the browser/),
+    });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('makes prefetchQuery a no-op that leaves no token and no retry behind', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>();
+    const queryClient = new QueryClient();
+
+    await queryClient.prefetchQuery(streamTokenQueryOptions({ fetcher, room: 'r1' }));
+
+    expect(fetcher).not.toHaveBeenCalled();
+    const query = queryClient.getQueryCache().find({ queryKey: streamTokenQueryKey('r1'), exact: true });
+    expect(query?.state).toMatchObject({ status: 'error', data: undefined, fetchStatus: 'idle', fetchFailureCount: 1 });
+  });
+});
