@@ -16,7 +16,8 @@ module.exports = [
     path: 'dist/index.js',
     ignore: peers,
     gzip: true,
-    limit: '7.8 kB',
+    // 0.2 kB of it since isClientOnlyBailout and the refusal to prefetch on a server, mostly their messages.
+    limit: '8.0 kB',
   },
   {
     name: 'react-cas-token/server',
@@ -57,6 +58,6 @@ module.exports = [
     path: 'dist/index.js',
     gzip: true,
     modifyEsbuildConfig: bundleReactQuery,
-    limit: '17.7 kB',
+    limit: '17.9 kB',
   },
 ];

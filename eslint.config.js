@@ -16,6 +16,9 @@ export default defineConfig([
     // What `next build` writes in the Next.js fixture.
     'test/fixtures/next-app/.next/',
     'test/fixtures/next-app/next-env.d.ts',
+    // What `react-router build` and `react-router typegen` write in the React Router fixture.
+    'test/fixtures/react-router-app/build/',
+    'test/fixtures/react-router-app/.react-router/',
   ]),
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -3,6 +3,7 @@
 export { CasTokenProvider } from './CasTokenProvider.js';
 export { useStreamToken } from './useStreamToken.js';
 export { useSuspenseStreamToken } from './useSuspenseStreamToken.js';
+export { isClientOnlyBailout } from './core/isClientOnlyBailout.js';
 export { useStreamTokenGetter } from './useStreamTokenGetter.js';
 export {
   streamTokenQueryOptions,

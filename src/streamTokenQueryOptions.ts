@@ -1,7 +1,7 @@
 import { queryOptions, type QueryFunctionContext } from '@tanstack/react-query';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming.js';
-import type { CasTokenError } from './core/CasTokenError.js';
+import { CasTokenError } from './core/CasTokenError.js';
 import { fetchStreamToken } from './core/fetchStreamToken.js';
 import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
 
@@ -67,14 +67,38 @@ export function buildStreamTokenQuery(
 }
 
 /**
- * Query options for a room's token, to prefetch it where the app loads data (a route loader)
- * with the same cache key the provider reads:
+ * A token fetched on a server would be asked of the app's own proxy without the user's session,
+ * sent to the browser in the page's HTML, and timed by the server's clock: the schedule counts on
+ * the clock of the tab that holds the token. So a prefetch on a server fetches nothing.
+ */
+function inBrowserOnly(fetcher: StreamTokenFetcher): StreamTokenFetcher {
+  return (context) => {
+    if (typeof window !== 'undefined') return fetcher(context);
+    return Promise.reject(
+      new CasTokenError(
+        'invalid-config',
+        "streamTokenQueryOptions does not fetch on a server (the token would miss the user's session and end up in the HTML): " +
+          'prefetch in a clientLoader, or let <CasTokenProvider> fetch in the browser.',
+      ),
+    );
+  };
+}
+
+/**
+ * Query options for a room's token, to prefetch it in the browser where the app loads data (a
+ * React Router `clientLoader`, a client-side router's loader) with the cache key the provider reads.
+ *
+ * On a server the query fetches nothing and fails with `invalid-config`: `prefetchQuery` keeps
+ * that in the cache and resolves, `ensureQueryData` and `fetchQuery` reject with it.
  *
  * @example
  * ```ts
- * loader: () => queryClient.ensureQueryData(streamTokenQueryOptions({ fetcher, room: 'movie-night-42' }))
+ * export async function clientLoader({ params }: Route.ClientLoaderArgs) {
+ *   await queryClient.prefetchQuery(streamTokenQueryOptions({ fetcher, room: params.room }));
+ *   return null;
+ * }
  * ```
  */
 export function streamTokenQueryOptions(input: StreamTokenQueryOptionsInput) {
-  return buildStreamTokenQuery(input, (context) => context.signal);
+  return buildStreamTokenQuery({ ...input, fetcher: inBrowserOnly(input.fetcher) }, (context) => context.signal);
 }

@@ -1,22 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
 import { CasTokenError } from './core/CasTokenError.js';
+import { CLIENT_ONLY_DIGEST } from './core/isClientOnlyBailout.js';
 import { useCasTokenContext } from './CasTokenContext.js';
 import { useStreamTokenState, type StreamTokenSuccess } from './useStreamToken.js';
-
-/**
- * The `digest` of what a server throws in place of the component. React renders the nearest
- * `<Suspense>` fallback there and retries the component in the browser whatever is thrown; this
- * digest is the one Next.js gives its own client-only bail-out (`next/dynamic` with `ssr: false`),
- * so Next does not log it, does not fail `next build` over it, and does not report the browser's
- * "the server could not finish this Suspense boundary" (React error #419) that carries it.
- * Elsewhere it reaches the renderer's `onError` like any server error.
- */
-const CLIENT_ONLY_DIGEST = 'BAILOUT_TO_CLIENT_SIDE_RENDERING';
 
 function clientOnly(): CasTokenError {
   const error = new CasTokenError(
     'invalid-config',
-    'useSuspenseStreamToken renders in the browser only: on a server React shows the nearest <Suspense> fallback in its place. Wrap the component in <Suspense>.',
+    'useSuspenseStreamToken renders in the browser only: on a server it throws this so that the nearest <Suspense> shows its ' +
+      "fallback. Inside a <Suspense> that is expected: your server's onError can pass it over (isClientOnlyBailout). Outside " +
+      'one it fails the render: wrap the component in <Suspense>.',
   );
   // `reason` names the hook in Next's message when no <Suspense> is around it.
   return Object.assign(error, { digest: CLIENT_ONLY_DIGEST, reason: 'useSuspenseStreamToken' });
@@ -30,6 +23,7 @@ function clientOnly(): CasTokenError {
  *
  * It renders in the browser only: on a server (server rendering, `next build`) the nearest
  * `<Suspense>` shows its fallback, quietly in Next.js, and the browser renders the component.
+ * Elsewhere the server's `onError` hears of it: `isClientOnlyBailout(error)` tells it apart.
  *
  * @example
  * ```tsx

@@ -2,9 +2,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Suspense } from 'react';
 import { renderToReadableStream, renderToString } from 'react-dom/server';
+import { QueryClient } from '@tanstack/react-query';
 import {
   CasTokenError,
   CasTokenProvider,
+  createProxyFetcher,
+  isClientOnlyBailout,
+  streamTokenQueryKey,
+  streamTokenQueryOptions,
   useStreamToken,
   useSuspenseStreamToken,
   type StreamTokenFetcher,
@@ -79,10 +84,101 @@ describe('server rendering', () => {
     expect(caught[0]).toMatchObject({ code: 'invalid-config', digest: 'BAILOUT_TO_CLIENT_SIDE_RENDERING' });
   });
 
-  it('fails the render with a message naming <Suspense> when no boundary is around it', () => {
-    vi.spyOn(console, 'error').mockImplementation(() => {});
-    expect(() => renderToString(page(vi.fn<StreamTokenFetcher>(), false))).toThrow(
-      expect.objectContaining({ name: 'CasTokenError', code: 'invalid-config', message: expect.stringContaining('<Suspense>') }),
+  it("lets a renderer's onError tell the bail-out from a failure with isClientOnlyBailout, as React Router's entry.server needs", async () => {
+    function Broken(): never {
+      throw new Error('the video SDK failed');
+    }
+    let status = 200;
+    const failures: unknown[] = [];
+    const stream = await renderToReadableStream(
+      <>
+        {page(vi.fn<StreamTokenFetcher>())}
+        <Suspense fallback={<p>broken</p>}>
+          <Broken />
+        </Suspense>
+      </>,
+      {
+        onError: (error) => {
+          if (isClientOnlyBailout(error)) return error.digest;
+          status = 500;
+          failures.push(error);
+        },
+      },
     );
+    await stream.allReady;
+    const html = await new Response(stream).text();
+
+    expect(failures).toEqual([new Error('the video SDK failed')]);
+    expect(status).toBe(500);
+    // The bail-out's digest goes to the browser, which hands it to onRecoverableError.
+    expect(html.match(/data-dgst="[^"]*"/g)).toEqual(['data-dgst="BAILOUT_TO_CLIENT_SIDE_RENDERING"']);
+  });
+
+  it('fails the render without a boundary, with a message that says what happens and what to do in either case', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    let thrown: unknown;
+    try {
+      renderToString(page(vi.fn<StreamTokenFetcher>(), false));
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toMatchObject({ name: 'CasTokenError', code: 'invalid-config' });
+    expect(isClientOnlyBailout(thrown)).toBe(true);
+    const { message } = thrown as CasTokenError;
+    // For the one who has a <Suspense> and sees this in onError, and for the one who has none.
+    expect(message).toMatch(/Inside a <Suspense> that is expected: your server's onError can pass it over \(isClientOnlyBailout\)/);
+    expect(message).toMatch(/Outside one it fails the render: wrap the component in <Suspense>\.$/);
+  });
+});
+
+describe('isClientOnlyBailout', () => {
+  it("is true for the bail-out's digest on any error: the server's, and React's #419 in the browser that carries it", () => {
+    const inBrowser = Object.assign(new Error('Minified React error #419'), { digest: 'BAILOUT_TO_CLIENT_SIDE_RENDERING' });
+
+    expect(isClientOnlyBailout(inBrowser)).toBe(true);
+  });
+
+  it.each([
+    ['an error without a digest', new Error('boom')],
+    ["an error with another digest (Next.js's redirect)", Object.assign(new Error('NEXT_REDIRECT'), { digest: 'NEXT_REDIRECT;replace;/;307;' })],
+    ['a plain object with the digest', { digest: 'BAILOUT_TO_CLIENT_SIDE_RENDERING' }],
+    ['the digest itself', 'BAILOUT_TO_CLIENT_SIDE_RENDERING'],
+    ['null', null],
+    ['undefined', undefined],
+  ])('is false for %s', (_, value) => {
+    expect(isClientOnlyBailout(value)).toBe(false);
+  });
+});
+
+describe('prefetching on a server', () => {
+  const proxyFetcher = () => {
+    const fetch = vi.fn<typeof globalThis.fetch>();
+    return { fetch, fetcher: createProxyFetcher('/api/cas-token', { fetch }) };
+  };
+
+  it('fails ensureQueryData with invalid-config naming where to prefetch instead, asking nobody', async () => {
+    const { fetch, fetcher } = proxyFetcher();
+    const queryClient = new QueryClient();
+
+    const prefetched = queryClient.ensureQueryData(streamTokenQueryOptions({ fetcher, room: 'r1' }));
+
+    await expect(prefetched).rejects.toThrow(CasTokenError);
+    await expect(prefetched).rejects.toMatchObject({
+      code: 'invalid-config',
+      message: expect.stringMatching(/does not fetch on a server .*: prefetch in a clientLoader, or let <CasTokenProvider> fetch in the browser/),
+    });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('makes prefetchQuery a no-op that leaves no token and no retry behind', async () => {
+    const fetcher = vi.fn<StreamTokenFetcher>();
+    const queryClient = new QueryClient();
+
+    await queryClient.prefetchQuery(streamTokenQueryOptions({ fetcher, room: 'r1' }));
+
+    expect(fetcher).not.toHaveBeenCalled();
+    const query = queryClient.getQueryCache().find({ queryKey: streamTokenQueryKey('r1'), exact: true });
+    expect(query?.state).toMatchObject({ status: 'error', data: undefined, fetchStatus: 'idle', fetchFailureCount: 1 });
   });
 });

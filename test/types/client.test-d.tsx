@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import type { RenderToPipeableStreamOptions } from 'react-dom/server';
+import type { HydrationOptions } from 'react-dom/client';
 import { QueryClient, useQueryClient, useQuery } from '@tanstack/react-query';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
@@ -7,6 +9,7 @@ import {
   createProxyFetcher,
   decodeStreamToken,
   isCasTokenError,
+  isClientOnlyBailout,
   streamTokenQueryKey,
   streamTokenQueryOptions,
   useStreamToken,
@@ -137,6 +140,31 @@ describe('useStreamToken', () => {
   it('takes no arguments: the provider chooses the room', () => {
     // @ts-expect-error the room is the provider's prop
     useStreamToken('movie-night-42');
+  });
+});
+
+describe('isClientOnlyBailout', () => {
+  it("narrows what a renderer's onError is given, so its digest can be returned to the browser", () => {
+    const onError: RenderToPipeableStreamOptions['onError'] = (error) => {
+      expectTypeOf(error).toBeUnknown();
+      if (isClientOnlyBailout(error)) {
+        expectTypeOf(error.digest).toEqualTypeOf<'BAILOUT_TO_CLIENT_SIDE_RENDERING'>();
+        expectTypeOf(error).toExtend<Error>();
+        return error.digest;
+      }
+      // @ts-expect-error an unknown error has no digest to read
+      return error.digest;
+    };
+    void onError;
+  });
+
+  it("fits hydrateRoot's onRecoverableError", () => {
+    const options: HydrationOptions = {
+      onRecoverableError: (error) => {
+        if (!isClientOnlyBailout(error)) reportError(error);
+      },
+    };
+    void options;
   });
 });
 
