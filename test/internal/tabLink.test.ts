@@ -100,6 +100,13 @@ describe('isNewerToken', () => {
     expect(isNewerToken({ ...held, token: 'b', receivedAt: 2_000 }, held, 5_000)).toBe(true);
   });
 
+  it('keeps the held token over a sibling’s that arrived later but expires earlier: the expiry says which is newer', () => {
+    expect(isNewerToken({ ...held, token: 'b', receivedAt: 2_000, expiresAt: 9_000 }, held, 5_000)).toBe(false);
+    // The held token itself, answered to the sibling later with less time left (its proxy's
+    // clock ahead of this one's): taking its schedule would renew early for nothing.
+    expect(isNewerToken({ ...held, receivedAt: 2_000, expiresAt: 9_000 }, held, 5_000)).toBe(false);
+  });
+
   it('never takes an expired token, or the one already held', () => {
     expect(isNewerToken({ ...held, token: 'b' }, undefined, 10_000)).toBe(false);
     expect(isNewerToken({ ...held, receivedAt: 2_000 }, held, 5_000)).toBe(false);
