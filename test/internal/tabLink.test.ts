@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CasTokenError } from '../../src/core/CasTokenError';
+import { decodeStreamToken } from '../../src/core/decodeStreamToken';
 import { isNewerToken, isRelevantFailure, readTabMessage, tabLinkName } from '../../src/core/tabLink';
 import { createTestToken } from '../../src/testing/createTestToken';
 
@@ -68,6 +69,15 @@ describe('readTabMessage', () => {
     ['under a second left when it arrived', { ...shared, expiresAt: receivedAt + 500 }],
   ])('drops %s', (_, token) => {
     expect(readTabMessage({ token }, lead)).toEqual({ token: undefined, failure: undefined });
+  });
+
+  it('drops a well-formed token longer than 16 kB, more than any proxy answer may be', () => {
+    const padded = createTestToken({ issuedAt: receivedAt, lifetimeMs: 10 * 60_000, claims: { padding: 'x'.repeat(12_500) } });
+    expect(padded.length).toBeGreaterThan(16_384);
+    // Nothing else is wrong with it: only its length drops it.
+    expect(decodeStreamToken(padded, receivedAt).token).toBe(padded);
+
+    expect(readTabMessage({ token: { ...shared, token: padded } }, lead)).toEqual({ token: undefined, failure: undefined });
   });
 
   it.each([
