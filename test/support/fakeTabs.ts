@@ -113,7 +113,6 @@ export class FakeLockManager {
         `The fake Web Locks granted locks more than ${MAX_GRANTS_PER_SECOND} times within a second (the last: ${request.name}): the tabs are taking a lock from each other in a loop.`,
       );
       // Refused from now on: each tab goes on alone, and the test ends.
-      this.held = this.held.filter((lock) => lock !== request);
       request.reject(this.runaway);
       return;
     }
