@@ -89,6 +89,19 @@ describe('createProxyFetcher', () => {
     expect(requested).toEqual(['/api/cas-token?room=movie-night', 'api/cas-token?v=2&room=movie-night#x']);
   });
 
+  it('sends cookies to its own origin only, unless told otherwise with credentials', async () => {
+    const sent: RequestInit[] = [];
+    const fetch = (async (_input: unknown, init: RequestInit) => {
+      sent.push(init);
+      return new Response(JSON.stringify({ token: createTestToken() }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const signal = new AbortController().signal;
+    await createProxyFetcher('https://api.example.com/cas-token', { fetch })({ signal });
+    await createProxyFetcher('https://api.example.com/cas-token', { fetch, credentials: 'include' })({ signal });
+
+    expect(sent.map((init) => init.credentials)).toEqual(['same-origin', 'include']);
+  });
+
   it('sends headers from a function called for every request', async () => {
     let n = 0;
     routes.set('/h', json(200, { token: createTestToken() }));

@@ -291,6 +291,27 @@ describe('failures are mirrored', () => {
     expect(open.map((tab) => tab.state.status)).toEqual(['success', 'success', 'success']);
     expect(new Set(tokensOf(open)).size).toBe(1);
   });
+
+  it('tells its siblings of its own failure, so none takes the lock to ask around again: one question per request', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR, failures: { 1: 'network', 2: 'network' } });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    const questions = () => postedMessages.filter((message) => (message.data as { hello?: boolean }).hello === true).length;
+    const lockTaken = () => tabs.locks.grants.filter((grant) => grant.name === 'react-cas-token:v1:room:lobby').length;
+    await advance(100);
+
+    expect(proxy.calls).toHaveLength(1);
+    expect(open.map((tab) => tab.state.error?.code)).toEqual(['network', 'network', 'network']);
+    expect(questions()).toBe(1);
+    // The fetching tab, and the next one, handed the lock as the failure reached it: it lets go
+    // at once, asking nobody; the third never takes it.
+    expect(lockTaken()).toBe(2);
+
+    await advance(10 * SECOND);
+    expect(proxy.calls).toHaveLength(3);
+    expect(open.map((tab) => tab.state.status)).toEqual(['success', 'success', 'success']);
+    expect(questions()).toBe(3);
+    expect(lockTaken()).toBe(6);
+  });
 });
 
 describe('what is shared, and where it cannot be', () => {

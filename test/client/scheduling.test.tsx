@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { act } from '@testing-library/react';
-import { decodeStreamToken, type StreamTokenFetcher } from 'react-cas-token';
+import { act, render } from '@testing-library/react';
+import { QueryClient } from '@tanstack/react-query';
+import { CasTokenProvider, decodeStreamToken, useStreamToken, type StreamTokenFetcher } from 'react-cas-token';
 import { createMockFetcher, createTestToken } from 'react-cas-token/testing';
 import { advance, DAY, HOUR, MINUTE, SECOND, renderWithProvider, useFakeClock } from './support';
 
@@ -242,6 +243,30 @@ describe('unmounting', () => {
     await advance(0);
     expect(fetcher.calls[0]?.aborted).toBe(true);
     expect(fetcher.calls[0]?.status).toBe('aborted');
+  });
+
+  it('keeps the request in flight when the only consumer remounts while the provider stays', async () => {
+    const fetcher = createMockFetcher({ latencyMs: 5 * SECOND });
+    const queryClient = new QueryClient();
+    let seen: string | undefined;
+    function Player() {
+      seen = useStreamToken().token;
+      return null;
+    }
+    // A new key unmounts the consumer and mounts another in the same commit (a route change).
+    const page = (key: string) => (
+      <CasTokenProvider fetcher={fetcher} queryClient={queryClient}>
+        <Player key={key} />
+      </CasTokenProvider>
+    );
+    const view = render(page('first'));
+    await advance(SECOND);
+    view.rerender(page('second'));
+    await advance(5 * SECOND);
+
+    expect(fetcher.calls).toHaveLength(1);
+    expect(fetcher.calls[0]?.aborted).toBe(false);
+    expect(seen).toBe(fetcher.calls[0]?.token);
   });
 
   it('stops renewing once nothing reads the token', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CasTokenError } from '../../src/core/CasTokenError';
+import { decodeStreamToken } from '../../src/core/decodeStreamToken';
 import { isNewerToken, isRelevantFailure, readTabMessage, tabLinkName } from '../../src/core/tabLink';
 import { createTestToken } from '../../src/testing/createTestToken';
 
@@ -70,6 +71,15 @@ describe('readTabMessage', () => {
     expect(readTabMessage({ token }, lead)).toEqual({ token: undefined, failure: undefined });
   });
 
+  it('drops a well-formed token longer than 16 kB, more than any proxy answer may be', () => {
+    const padded = createTestToken({ issuedAt: receivedAt, lifetimeMs: 10 * 60_000, claims: { padding: 'x'.repeat(12_500) } });
+    expect(padded.length).toBeGreaterThan(16_384);
+    // Nothing else is wrong with it: only its length drops it.
+    expect(decodeStreamToken(padded, receivedAt).token).toBe(padded);
+
+    expect(readTabMessage({ token: { ...shared, token: padded } }, lead)).toEqual({ token: undefined, failure: undefined });
+  });
+
   it.each([
     ['a count that is not a number', { ...failure, count: '1' }],
     ['no error', { ...failure, error: undefined }],
@@ -98,6 +108,13 @@ describe('isNewerToken', () => {
     expect(isNewerToken({ ...held, token: 'b', expiresAt: 20_000 }, held, 5_000)).toBe(true);
     expect(isNewerToken({ ...held, token: 'b', expiresAt: 9_000 }, held, 5_000)).toBe(false);
     expect(isNewerToken({ ...held, token: 'b', receivedAt: 2_000 }, held, 5_000)).toBe(true);
+  });
+
+  it('keeps the held token over a sibling’s that arrived later but expires earlier: the expiry says which is newer', () => {
+    expect(isNewerToken({ ...held, token: 'b', receivedAt: 2_000, expiresAt: 9_000 }, held, 5_000)).toBe(false);
+    // The held token itself, answered to the sibling later with less time left (its proxy's
+    // clock ahead of this one's): taking its schedule would renew early for nothing.
+    expect(isNewerToken({ ...held, receivedAt: 2_000, expiresAt: 9_000 }, held, 5_000)).toBe(false);
   });
 
   it('never takes an expired token, or the one already held', () => {

@@ -50,6 +50,26 @@ describe('createCasTokenHandler: answers', () => {
     expect(body).toMatchObject({ expiresIn: 30_000, refreshIn: 15_000 });
   });
 
+  it('counts expiresIn and refreshIn from the answer, not from the request, however long authorize took', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    let checkMs = 0;
+    // An access check that takes its time (a session lookup): the fake clock moves while it runs.
+    const handler = handlerFor({
+      authorize: () => {
+        vi.setSystemTime(Date.now() + checkMs);
+        return true;
+      },
+    });
+    const token = await handler(tokenRequest('room-1')).then(tokenOf);
+
+    vi.setSystemTime(NOW + 5_000);
+    checkMs = 3_000;
+    const body = (await (await handler(tokenRequest('room-1'))).json()) as Record<string, unknown>;
+
+    // The 30 s token, rotating at 15 s, answered at 8 s.
+    expect(body).toEqual({ token, expiresIn: 22_000, refreshIn: 7_000 });
+  });
+
   it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('answers %s with 405 and Allow: GET, HEAD, without calling CAS', async (method) => {
     const response = await handlerFor()(tokenRequest('room-1', { method }));
     expect(await read(response)).toEqual({ status: 405, body: { error: 'method-not-allowed', message: 'Ask for a token with GET.' } });

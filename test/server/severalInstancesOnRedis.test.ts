@@ -5,13 +5,13 @@
  * real redis-server and one prefix, each served over HTTP on 127.0.0.1, against a slow mock CAS.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MockCas } from '../../example/server/mockCas';
 import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
 import { credentials, startCas } from './casTestKit';
-import { burst, CLIENT_KINDS, startMemoryInstances, startRedisInstances, tokensByRoom, type Instances } from './redisInstancesKit';
+import { ask, burst, CLIENT_KINDS, startMemoryInstances, startRedisInstances, tokensByRoom, type Instances } from './redisInstancesKit';
 
 /** Slow enough that every instance misses the store and races for each room. */
 const CAS_LATENCY_MS = 300;
@@ -29,6 +29,7 @@ beforeAll(async () => {
 }, REDIS_SETUP_TIMEOUT_MS);
 
 afterEach(async () => {
+  vi.useRealTimers();
   await instances?.close();
   instances = undefined;
   await cas?.close();
@@ -83,5 +84,31 @@ describe('4 instances, each with its own client, on one redis-server', () => {
     expect(answers.filter(({ status }) => status !== 200)).toEqual([]);
     expect(cas.calls).toBe(40);
     expect(sizes(tokensByRoom(answers))).toEqual(Array.from({ length: 10 }, () => 4));
+  }, 30_000);
+});
+
+describe("each instance reads a room's rotation on its own clock", () => {
+  it('never hands out a token Redis still holds past its rotation on the clock of the instance asked: it fetches the next one, which every instance then hands out', async () => {
+    cas = await startCas({ lifetimeMs: 3_600_000 });
+    const prefix = `rotation-clock-${randomUUID()}:`;
+    instances = await startRedisInstances({ redisUrl: redis.url, prefix, kinds: ['node-redis 6', 'ioredis 6'], handler: credentials(cas) });
+    const [first, second] = instances.all;
+    // Only the instances' clock moves; Redis counts its TTLs on its own, real, clock.
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now: start });
+    const before = await ask(first!, 'lobby');
+
+    // The rotation, 55 minutes into the token's hour, on the instances' clock: as for a server
+    // whose clock runs ahead of the one that stored the token, or a store that keeps keys longer.
+    vi.setSystemTime(start + 55 * 60_000);
+    expect(await inspector.get(`${prefix}room:lobby`)).toContain(before.token);
+    const after = await ask(second!, 'lobby');
+    const again = await ask(first!, 'lobby');
+
+    expect([before.status, after.status, again.status]).toEqual([200, 200, 200]);
+    expect(after.token).not.toBe(before.token);
+    expect(again.token).toBe(after.token);
+    expect(cas.calls).toBe(2);
+    expect(second!.lines).toEqual([{ level: 'warn', message: expect.stringContaining("are the servers' clocks apart") }]);
   }, 30_000);
 });

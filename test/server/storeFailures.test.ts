@@ -228,6 +228,29 @@ describe('a full store', () => {
     expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('New rooms are refused (503 too-many-rooms)') }]);
   });
 
+  it("frees the place of a room whose server died holding its lock once the lock's budget has run out, and says when", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
+    const { store, stalled, calls } = unreliableStore(createMemoryTokenStore({ maxEntries: 1 }));
+    // The holder never gets to swap its lock for the token: it is as good as dead.
+    stalled.add('deleteIfEqual');
+    const handler = handlerFor({ store });
+    const holder = handler(tokenRequest('room-1'));
+    await until(() => calls.includes('deleteIfEqual'), 'the swap');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await holder).status).toBe(503);
+    stalled.clear();
+
+    // The lock, taken at NOW, lives the operation's budget (timeoutMs + 4 x storeTimeoutMs = 14 s);
+    // its place is kept 30 s more.
+    expect(await read(await handler(tokenRequest('room-2')))).toMatchObject({
+      status: 503,
+      retryAfter: String((14_000 + KEEP_PLACE_MS - 1_000) / 1000),
+      body: { error: 'too-many-rooms' },
+    });
+    vi.setSystemTime(NOW + 14_000 + KEEP_PLACE_MS);
+    expect(await tokenOf(await handler(tokenRequest('room-2')))).toMatch(/^ey/);
+  });
+
   it('still rotates the token of a room in use when the store is full', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const handler = handlerFor({ store: createMemoryTokenStore({ maxEntries: 3 }) });
