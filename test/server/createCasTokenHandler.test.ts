@@ -67,7 +67,7 @@ describe('createCasTokenHandler: answers', () => {
     const body = (await (await handler(tokenRequest('room-1'))).json()) as Record<string, unknown>;
 
     // The 30 s token, rotating at 15 s, answered at 8 s.
-    expect(body).toEqual({ token, expiresIn: 22_000, refreshIn: 7_000 });
+    expect(body).toEqual({ token, expiresIn: 22_000, refreshIn: 7_000, checkIn: 8_000, seal: expect.any(String) });
   });
 
   it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('answers %s with 405 and Allow: GET, HEAD, without calling CAS', async (method) => {
