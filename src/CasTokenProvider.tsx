@@ -1,6 +1,7 @@
 import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { QueryClient, QueryClientContext } from '@tanstack/react-query';
 import { CasTokenError } from './core/CasTokenError.js';
+import { isWellFormed } from './core/isWellFormed.js';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import { DEFAULT_REFRESH_LEAD_MS } from './core/refreshTiming.js';
 import type { RetryDelay } from './core/retryPolicy.js';
@@ -81,6 +82,9 @@ export function CasTokenProvider({
   }
   if (retryDelay !== undefined && typeof retryDelay !== 'function' && !(retryDelay >= 0 && Number.isFinite(retryDelay))) {
     throw new CasTokenError('invalid-config', `<CasTokenProvider> retryDelay must be a number of ms >= 0 or a function, not ${String(retryDelay)}.`);
+  }
+  if (room !== undefined && (typeof room !== 'string' || !isWellFormed(room))) {
+    throw new CasTokenError('invalid-config', '<CasTokenProvider> room must be a string of well-formed Unicode (no lone surrogate: it has no bytes to send).');
   }
   if (!(refreshLeadMs >= 0) || !Number.isFinite(refreshLeadMs)) {
     throw new CasTokenError('invalid-config', `<CasTokenProvider> refreshLeadMs must be a number of ms >= 0, not ${refreshLeadMs}.`);

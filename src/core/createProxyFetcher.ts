@@ -2,6 +2,8 @@ import { CasTokenError, type CasTokenErrorCode, type CasTokenErrorOptions } from
 import { readClaims } from './decodeStreamToken.js';
 import { parseRetryAfter } from './parseRetryAfter.js';
 import { timeoutSignal } from './timeoutSignal.js';
+import { HELD_TOKEN_HEADER } from './heldToken.js';
+import { isWellFormed } from './isWellFormed.js';
 import type { StreamTokenFetcher, StreamTokenFetchResult } from './StreamTokenFetcher.js';
 
 export interface ProxyFetcherOptions {
@@ -28,8 +30,6 @@ export interface ProxyFetcherOptions {
  * the provider's 30 s cap on any fetcher (`FETCHER_TIMEOUT_MS`), so this clearer error comes first.
  */
 export const DEFAULT_PROXY_TIMEOUT_MS = 15_000;
-/** The header that carries the held token back to the proxy: `<seal> <token>`. */
-const HELD_TOKEN_HEADER = 'x-cas-token-held';
 /** A token answer is under 2 kB and an error body a line of text: no more of an answer is read. */
 export const MAX_ANSWER_BYTES = 16 * 1024;
 
@@ -41,6 +41,8 @@ const ignore = () => {};
  */
 function withRoom(url: string, room: string | undefined): string {
   if (room === undefined) return url;
+  // Not a network error to retry: the name can never be sent.
+  if (!isWellFormed(room)) throw new CasTokenError('invalid-config', 'The room holds a lone surrogate: it is not text a URL can carry.');
   const hashAt = url.includes('#') ? url.indexOf('#') : url.length;
   const queryAt = url.slice(0, hashAt).includes('?') ? url.indexOf('?') : hashAt;
   const kept = url.slice(queryAt + 1, hashAt).split('&').filter((pair) => pair !== '' && !/^room(=|$)/.test(pair));

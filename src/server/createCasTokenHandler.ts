@@ -8,6 +8,7 @@ import { ProxyFailure } from './ProxyFailure.js';
 import { describeError } from './redact.js';
 import type { RoomEntry } from './roomEntry.js';
 import { createSealer, HELD_TOKEN_HEADER } from './seal.js';
+import { isWellFormed } from '../core/isWellFormed.js';
 import type { TokenStore } from './TokenStore.js';
 
 export type { CasTokenLogger } from './createRoomTokens.js';
@@ -18,8 +19,8 @@ export const DEFAULT_SERVER_REFRESH_LEAD_MS = 300_000;
 export const DEFAULT_STORE_TIMEOUT_MS = 1_000;
 /** How long `room` and `authorize` together may take before the request answers 503. */
 export const DEFAULT_AUTHORIZE_TIMEOUT_MS = 5_000;
-/** How long a failed CAS call is remembered for its room when CAS gives no `Retry-After`. */
-export const DEFAULT_FAILURE_CACHE_MS = 5_000;
+/** How long a failed CAS call is remembered when CAS gives no `Retry-After`. */
+export const DEFAULT_FAILURE_CACHE_MS = 2_000;
 /** How many CAS calls one process makes at once. */
 export const DEFAULT_MAX_CONCURRENT_CAS_CALLS = 16;
 /** How often clients check that the token they hold is still their room's. */
@@ -76,9 +77,11 @@ export interface CasTokenHandlerOptions extends CasCredentials {
   /** How long `room` and `authorize` together may take before the request answers 503. @defaultValue 5_000 */
   authorizeTimeoutMs?: number;
   /**
-   * How long a failed CAS call is remembered for its room: requests meanwhile get the same
-   * answer and its `Retry-After` without calling CAS. CAS's own `Retry-After` wins (up to
-   * 10 minutes). 0 remembers only what CAS asks for. @defaultValue 5_000
+   * How long a failed CAS call is remembered (CAS's call names no room, so for every room):
+   * requests meanwhile get the same answer and its `Retry-After` without calling CAS; then one
+   * request asks CAS again while the others wait a second more. So a failing CAS gets one call
+   * per this from each process, and a recovered one serves again within it. CAS's own
+   * `Retry-After` wins (up to 10 minutes). 0 remembers only what CAS asks for. @defaultValue 2_000
    */
   failureCacheMs?: number;
   /**
@@ -137,11 +140,6 @@ function appAnswer(response: Response): Response {
 
 function withoutBody(response: Response): Response {
   return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-}
-
-/** Whether `text` is well-formed Unicode: no lone surrogate (`String.prototype.isWellFormed`, ES2024). */
-function isWellFormed(text: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }
 
 function defaultRoom(request: Request): string | null {

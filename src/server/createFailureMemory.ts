@@ -1,28 +1,37 @@
 import type { ProxyFailure } from './ProxyFailure.js';
 
-/** Failures remembered at once; past that the oldest is forgotten (it costs one CAS call). */
-const MAX_REMEMBERED = 10_000;
-
 /**
- * Remembers a room's failed CAS call for a while, so that requests in that window get the same
- * answer (with the time left as `Retry-After`) instead of calling a failing CAS again.
+ * Remembers the last failed CAS call for a while. CAS's token call names no room, so its failure
+ * is every room's: requests meanwhile get the same answer, with the time left as `Retry-After`,
+ * and CAS is not called. Once the time is up one request asks CAS again (the probe) while the
+ * others still get the failure, to come back a second later: a failing CAS gets one call per
+ * failureCacheMs from this process, not one per room, and its recovery is seen within that.
  */
 export function createFailureMemory() {
-  const failures = new Map<string, { failure: ProxyFailure; until: number }>();
+  let remembered: { failure: ProxyFailure; until: number } | undefined;
+  // While a probe is out: until when it may take (then another request probes).
+  let probeUntil = Number.NEGATIVE_INFINITY;
   return {
-    remember(room: string, failure: ProxyFailure, forMs: number): void {
-      failures.delete(room);
-      if (forMs <= 0) return;
-      if (failures.size >= MAX_REMEMBERED) failures.delete(failures.keys().next().value as string);
-      failures.set(room, { failure, until: Date.now() + forMs });
+    remember(failure: ProxyFailure, forMs: number): void {
+      probeUntil = Number.NEGATIVE_INFINITY;
+      remembered = forMs > 0 ? { failure, until: Date.now() + forMs } : undefined;
     },
-    /** The room's failure with the time it has left, or undefined. */
-    recall(room: string): { failure: ProxyFailure; leftMs: number } | undefined {
-      const remembered = failures.get(room);
+    /** CAS answered: nothing to remember. */
+    forget(): void {
+      probeUntil = Number.NEGATIVE_INFINITY;
+      remembered = undefined;
+    },
+    /**
+     * The failure to answer with, and the ms until CAS is asked again; undefined when this request
+     * may ask CAS, as the probe when a failure is remembered (it has `probeMs` to report back).
+     */
+    recall(probeMs: number): { failure: ProxyFailure; leftMs: number } | undefined {
       if (remembered === undefined) return undefined;
-      const leftMs = remembered.until - Date.now();
+      const now = Date.now();
+      const leftMs = remembered.until - now;
       if (leftMs > 0) return { failure: remembered.failure, leftMs };
-      failures.delete(room);
+      if (now < probeUntil) return { failure: remembered.failure, leftMs: 1_000 };
+      probeUntil = now + probeMs;
       return undefined;
     },
   };

@@ -210,8 +210,8 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
     }
   }
 
-  /** Turns a failed CAS call into the room's answer, remembered for a while and logged once. */
-  function casFailure(room: string, error: unknown): ProxyFailure {
+  /** Turns a failed CAS call into the answer, remembered for a while and logged once. */
+  function casFailure(error: unknown): ProxyFailure {
     if (error instanceof ProxyFailure) return error;
     if (!isCasTokenError(error) || error.code === 'invalid-config') {
       logger.error(`[react-cas-token] The token handler failed: ${describeError(error, secrets)}`);
@@ -222,8 +222,8 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
     const rememberMs =
       error.retryAfterMs === undefined ? options.failureCacheMs : Math.min(Math.max(error.retryAfterMs, 1_000), RETRY_AFTER_MAX_MS);
     const failure = new ProxyFailure(answer.status, answer.code, answer.message, Math.max(rememberMs, 1_000));
-    failures.remember(room, failure, rememberMs);
-    const remembered = rememberMs > 0 ? ` This room's requests get this answer for the next ${Math.ceil(rememberMs / 1000)} s.` : '';
+    failures.remember(failure, rememberMs);
+    const remembered = rememberMs > 0 ? ` Requests get this answer for the next ${Math.ceil(rememberMs / 1000)} s, then one asks CAS again.` : '';
     const hint = error.code === 'unauthorized' ? ' Every token request fails until the key or secret is fixed.' : '';
     const line = `[react-cas-token] ${logSafe(error.message, secrets)}${hint}${remembered}`;
     if (error.code === 'network' || error.code === 'timeout' || error.code === 'http') logger.warn(line);
@@ -267,11 +267,12 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
     return () => clearInterval(timer);
   }
 
-  async function fetchAsHolder(room: string, key: string, lock: string, deadline: number): Promise<RoomEntry> {
+  async function fetchAsHolder(key: string, lock: string, deadline: number): Promise<RoomEntry> {
     let entry: RoomEntry;
     const stopKeeping = keepLock(key, lock);
     try {
       const answer = await callCas(deadline);
+      failures.forget();
       const made = entryForNewToken(answer, { storeOffsetMs: clock.current(), refreshLeadMs: options.refreshLeadMs });
       entry = made.entry;
       const skew = made.casSkewMs ?? 0;
@@ -284,7 +285,7 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
       }
     } catch (error) {
       releaseLater(key, lock);
-      throw casFailure(room, error);
+      throw casFailure(error);
     } finally {
       stopKeeping();
     }
@@ -338,7 +339,7 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
         continue;
       }
       if (seen.lock === undefined) {
-        const failed = failures.recall(room);
+        const failed = failures.recall(budgetMs);
         if (failed !== undefined) {
           const { status, code, message } = failed.failure;
           throw new ProxyFailure(status, code, message, failed.leftMs);
@@ -354,7 +355,7 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
           releaseLater(key, lock);
           throw error;
         }
-        if (won) return await fetchAsHolder(room, key, lock, deadline);
+        if (won) return await fetchAsHolder(key, lock, deadline);
       }
       const waited = await waitForHolder(key, deadline);
       if (waited !== undefined) return waited;

@@ -1,5 +1,7 @@
 import type { RoomEntry } from './roomEntry.js';
 
+export { HELD_TOKEN_HEADER } from '../core/heldToken.js';
+
 /**
  * A seal proves that this proxy (or another one with the same CAS secret) handed out a token for
  * a room, with the times it gave it. Clients send it back with the token they hold
@@ -10,8 +12,6 @@ import type { RoomEntry } from './roomEntry.js';
  * cannot be read back from it.
  */
 const VERSION = 'v1';
-/** The header a client sends: `<seal> <token>`. */
-export const HELD_TOKEN_HEADER = 'x-cas-token-held';
 /** A header longer than a sealed token can be is not read. */
 const MAX_HELD_LENGTH = 8_192;
 

@@ -95,7 +95,7 @@ describe('a cap on concurrent CAS calls', () => {
   });
 });
 
-describe('a failed CAS call, remembered per room', () => {
+describe('a failed CAS call, remembered for every room (CAS is asked for no room)', () => {
   it("honours CAS's Retry-After: no CAS call for that room until it has passed, and every answer says how long is left", async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const handler = handlerFor();
@@ -114,7 +114,7 @@ describe('a failed CAS call, remembered per room', () => {
       expect(response).toMatchObject({ status: 502, retryAfter: String(120 - second), body: { error: 'cas-http' } });
     }
     expect(cas.calls).toBe(1);
-    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringMatching(/HTTP 503 and asked to wait 120 s\. This room's requests get this answer for the next 120 s\./) }]);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringMatching(/HTTP 503 and asked to wait 120 s\. Requests get this answer for the next 120 s, then one asks CAS again\./) }]);
 
     vi.setSystemTime(NOW + 120_000);
     const again = handler(tokenRequest('room-1'));
@@ -124,15 +124,15 @@ describe('a failed CAS call, remembered per room', () => {
     expect(cas.calls).toBe(2);
   });
 
-  it('remembers a failure for failureCacheMs (5 s by default) when CAS gives no Retry-After', async () => {
+  it('remembers a failure for failureCacheMs (2 s by default) when CAS gives no Retry-After', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const handler = handlerFor();
     const first = handler(tokenRequest('room-1'));
     await until(() => cas.waiting === 1);
     await cas.close(); // no answer at all: a network failure
-    expect(await read(await first)).toMatchObject({ status: 502, retryAfter: '5', body: { error: 'cas-network' } });
+    expect(await read(await first)).toMatchObject({ status: 502, retryAfter: '2', body: { error: 'cas-network' } });
 
-    vi.setSystemTime(NOW + 4_999);
+    vi.setSystemTime(NOW + 1_999);
     expect(await read(await handler(tokenRequest('room-1')))).toMatchObject({ status: 502, retryAfter: '1', body: { error: 'cas-network' } });
     expect(cas.calls).toBe(1);
     cas = await startManualCas();
@@ -154,17 +154,39 @@ describe('a failed CAS call, remembered per room', () => {
     expect(cas.calls).toBe(2);
   });
 
-  it('remembers it for that room only: another room still asks CAS', async () => {
+  it('remembers it for every room: another room gets the same answer without a CAS call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const handler = handlerFor();
     const first = handler(tokenRequest('room-1'));
     await until(() => cas.waiting === 1);
     cas.fail(500);
     expect((await first).status).toBe(502);
-    const other = handler(tokenRequest('room-2'));
+    expect(await read(await handler(tokenRequest('room-2')))).toMatchObject({ status: 502, retryAfter: '2', body: { error: 'cas-http' } });
+    expect(cas.calls).toBe(1);
+  });
+
+  it('once the time is up, lets one request ask CAS while the others get the failure a second longer; its success serves everyone', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    const handler = handlerFor();
+    const first = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    cas.fail(500);
+    expect((await first).status).toBe(502);
+
+    vi.setSystemTime(NOW + 2_000);
+    const probe = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    const others = await Promise.all(['room-2', 'room-3'].map(async (room) => read(await handler(tokenRequest(room)))));
+    expect(others.map(({ status, retryAfter }) => [status, retryAfter])).toEqual([[502, '1'], [502, '1']]);
+    expect(cas.calls).toBe(2);
+
+    cas.answer();
+    expect((await probe).status).toBe(200);
+    const after = handler(tokenRequest('room-2'));
     await until(() => cas.waiting === 1);
     cas.answer();
-    expect((await other).status).toBe(200);
-    expect(cas.calls).toBe(2);
+    expect((await after).status).toBe(200);
+    expect(cas.calls).toBe(3);
   });
 
   it("with failureCacheMs 0 asks CAS on every request, unless CAS asked for a pause", async () => {
@@ -222,12 +244,38 @@ describe("tokens read on the server's own clock", () => {
     const response = await read(await handler(tokenRequest('room-1')));
     expect(response).toEqual({
       status: 502,
-      retryAfter: '5',
+      retryAfter: '2',
       body: { error: 'cas-invalid-token', message: 'The token service gave a token that cannot be used.' },
     });
     expect(JSON.stringify(response)).not.toContain(token);
     expect(await store.get('room:room-1')).toBeUndefined();
     expect(logger.lines).toEqual([{ level: 'error', message: expect.stringMatching(/CAS gave a token that (had already expired|expires in 1000 ms) on this server's clock/) }]);
+  });
+
+  it("hands out a token from a CAS whose clock is ahead (iat in the future) until CAS says it expires, and names the skew", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    // CAS's clock is 10 minutes ahead: the hour it gives ends 10 minutes sooner than exp reads here.
+    token = jwtWith({ iat: NOW / 1000 + 600, exp: NOW / 1000 + 600 + 3_600 });
+    const handler = handlerFor({}, server.url);
+    const body = (await (await handler(tokenRequest('room-1'))).json()) as { expiresIn: number; refreshIn: number };
+    expect(body.expiresIn).toBe(3_600_000);
+    expect(body.refreshIn).toBe(3_300_000);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("CAS's clock is 600 s ahead of this server's") }]);
+  });
+
+  it('names a CAS clock behind (a token issued 10 minutes before it arrived), and never lengthens the token for it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    token = jwtWith({ iat: NOW / 1000 - 600, exp: NOW / 1000 - 600 + 3_600 });
+    const handler = handlerFor({}, server.url);
+    const body = (await (await handler(tokenRequest('room-1'))).json()) as { expiresIn: number };
+    expect(body.expiresIn).toBe(3_000_000);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('issued 600 s before it arrived') }]);
+    // Named once, not per token.
+    vi.setSystemTime(NOW + 3_000_000);
+    token = jwtWith({ iat: (NOW + 3_000_000) / 1000 - 600, exp: (NOW + 3_000_000) / 1000 - 600 + 3_600 });
+    expect((await handler(tokenRequest('room-1'))).status).toBe(200);
+    expect(server.calls).toBe(2);
+    expect(logger.lines).toHaveLength(1);
   });
 
   it('asks CAS again after the failure window instead of caching a bad token', async () => {

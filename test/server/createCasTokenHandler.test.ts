@@ -385,7 +385,7 @@ describe('createCasTokenHandler: CAS failures', () => {
       status: 502,
       body: { error: 'cas-unauthorized', message: "The token service refused this server's credentials." },
     });
-    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('retry-after')).toBe('2');
     expect(logger.lines).toEqual([
       { level: 'error', message: expect.stringMatching(/refused the API key and secret \(HTTP 401\): check CAS_API_KEY and CAS_API_SECRET/) },
     ]);
@@ -400,7 +400,7 @@ describe('createCasTokenHandler: CAS failures', () => {
     const response = await handlerFor()(tokenRequest('room-1'));
     expect(await read(response)).toEqual({ status, body: { error, message: expect.any(String) } });
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('retry-after')).toBe('2');
     expect(logger.lines).toEqual([{ level, message: expect.stringContaining(cas.url) }]);
   });
 
@@ -425,7 +425,7 @@ describe('createCasTokenHandler: CAS failures', () => {
       status: 504,
       body: { error: 'cas-timeout', message: 'The token service did not answer in time.' },
     });
-    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('retry-after')).toBe('2');
   });
 
   it('answers 502 cas-invalid-response when CAS redirects to another origin', async () => {
