@@ -4,7 +4,7 @@
  * without them installed. Each is told apart by a member only it has (see `clientKind`).
  */
 import { CasTokenError } from '../core/CasTokenError.js';
-import type { TokenStore } from './TokenStore.js';
+import { TokenStoreFullError, type TokenStore } from './TokenStore.js';
 
 /** What every key starts with unless told otherwise: the handler keeps a room at `cas-token:room:<room>`. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'cas-token:';
@@ -56,6 +56,11 @@ type ClientKind = 'node-redis' | 'ioredis' | 'upstash';
 
 /** Compare-and-delete: removes the key only while it still holds the caller's value. Answers 1 or 0. */
 const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/**
+ * How Redis words a write refused for want of memory (`maxmemory`, `noeviction`); Upstash's client
+ * puts `Command failed: ` before it.
+ */
+const OUT_OF_MEMORY = /^(?:Command failed: )?OOM /;
 /**
  * GET for Upstash. Its client parses every answer as JSON unless `automaticDeserialization` is
  * off, so a stored `{"token":...}` would come back an object and "123" a number. No JSON text
@@ -115,7 +120,9 @@ function hint(kind: ClientKind, message: string): string {
  * Failures reject with a `CasTokenError`: `network` when the client or server fails (offline,
  * refused, an error reply), `invalid-response` for an unexpected reply, `invalid-config` for a
  * `ttlMs` that is not a whole number of ms above 0. Their messages name the client and the
- * key, and never quote the client's password or the value written.
+ * key, and never quote the client's password or the value written. A write a full Redis refuses
+ * (`OOM`, `maxmemory` reached under `noeviction`) rejects with a `TokenStoreFullError`: the
+ * handler answers 503 `too-many-rooms`.
  *
  * A client that queues commands while Redis is away (node-redis and ioredis by default) makes
  * calls wait until it reconnects: create it with `disableOfflineQueue: true` (node-redis) or
@@ -155,6 +162,9 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
     try {
       return await run();
     } catch (error) {
+      if (error instanceof Error && OUT_OF_MEMORY.test(error.message)) {
+        throw new TokenStoreFullError(`Redis (${kind}) is full: it refused ${command} ${key} (used memory > maxmemory).`);
+      }
       // The client's error is not kept as `cause`: a logger printing causes could print what it quotes.
       const secrets = written === undefined ? clientSecrets : [...clientSecrets, written, JSON.stringify(written).slice(1, -1)];
       const reason = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error), secrets);
