@@ -4,6 +4,7 @@
  * without them installed. Each is told apart by a member only it has (see `clientKind`).
  */
 import { CasTokenError } from '../core/CasTokenError.js';
+import { createWritePadding } from './createWritePadding.js';
 import { TokenStoreFullError, type TokenStore } from './TokenStore.js';
 
 /** What every key starts with unless told otherwise: the handler keeps a room at `cas-token:room:<room>`. */
@@ -54,8 +55,14 @@ export interface RedisTokenStoreOptions {
 
 type ClientKind = 'node-redis' | 'ioredis' | 'upstash';
 
-/** Compare-and-delete: removes the key only while it still holds the caller's value. Answers 1 or 0. */
-const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/**
+ * Compare-and-delete: removes the key only while it still holds the caller's value, padded or
+ * not (see createWritePadding). Answers 1 or 0.
+ */
+const DELETE_IF_EQUAL =
+  "local stored = redis.call('GET', KEYS[1]) " +
+  "if stored and string.sub(stored, 1, 1) == '{' then stored = string.gsub(stored, '} +$', '}') end " +
+  "if stored == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 /**
  * How Redis words a write refused for want of memory (`maxmemory`, `noeviction`); Upstash's client
  * puts `Command failed: ` before it.
@@ -122,7 +129,8 @@ function hint(kind: ClientKind, message: string): string {
  * `ttlMs` that is not a whole number of ms above 0. Their messages name the client and the
  * key, and never quote the client's password or the value written. A write a full Redis refuses
  * (`OOM`, `maxmemory` reached under `noeviction`) rejects with a `TokenStoreFullError`: the
- * handler answers 503 `too-many-rooms`.
+ * handler answers 503 `too-many-rooms`. JSON values are padded with spaces to the longest value
+ * written, so a room's lock holds the memory its entry will need.
  *
  * A client that queues commands while Redis is away (node-redis and ioredis by default) makes
  * calls wait until it reconnects: create it with `disableOfflineQueue: true` (node-redis) or
@@ -157,6 +165,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
   }
   const password = (client as { options?: { password?: unknown } }).options?.password;
   const clientSecrets = typeof password === 'string' ? [password] : [];
+  const padding = createWritePadding();
 
   async function call(command: string, key: string, written: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
     try {
@@ -177,6 +186,13 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
     return new CasTokenError('invalid-response', `Redis (${kind}) answered ${command} ${key} with ${shown}; expected ${expected}.`);
   }
 
+  /** A stored value as it was given, counted towards the length locks are padded to. */
+  function read(stored: string): string {
+    const value = padding.unpad(stored);
+    padding.learn(value);
+    return value;
+  }
+
   return {
     async get(room) {
       const key = prefix + room;
@@ -184,12 +200,13 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
         const upstash = client as UpstashRedisClientLike;
         const reply = await call('GET', key, undefined, () => upstash.eval(GET_MARKED, [key], []));
         if (reply === null) return null;
-        if (typeof reply === 'string' && reply.startsWith('v:')) return reply.slice(2);
+        if (typeof reply === 'string' && reply.startsWith('v:')) return read(reply.slice(2));
         throw unexpected('GET', key, reply, 'a string or null');
       }
       const tcp = client as NodeRedisClientLike | IoRedisClientLike;
       const reply = await call('GET', key, undefined, () => tcp.get(key));
-      if (reply === null || typeof reply === 'string') return reply;
+      if (reply === null) return null;
+      if (typeof reply === 'string') return read(reply);
       throw unexpected('GET', key, reply, 'a string or null');
     },
 
@@ -198,11 +215,12 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
       if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
         throw new CasTokenError('invalid-config', `\`ttlMs\` must be a whole number of ms above 0; got ${String(ttlMs)}.`);
       }
+      const padded = padding.pad(value);
       const reply = await call('SET NX PX', key, value, () => {
         // node-redis 5 and 6 deprecate NX/PX for `condition`/`expiration`, which 4 does not know.
-        if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, value, { NX: true, PX: ttlMs });
-        if (kind === 'ioredis') return (client as IoRedisClientLike).set(key, value, 'PX', ttlMs, 'NX');
-        return (client as UpstashRedisClientLike).set(key, value, { nx: true, px: ttlMs });
+        if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, padded, { NX: true, PX: ttlMs });
+        if (kind === 'ioredis') return (client as IoRedisClientLike).set(key, padded, 'PX', ttlMs, 'NX');
+        return (client as UpstashRedisClientLike).set(key, padded, { nx: true, px: ttlMs });
       });
       if (reply === 'OK') return true;
       if (reply === null) return false;
