@@ -2,6 +2,7 @@ import { bounded } from './bounded.js';
 import { checkCasConfig, checkCount, checkDuration, type CasCredentials } from './casConfig.js';
 import { createMemoryTokenStore } from './createMemoryTokenStore.js';
 import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
+import { createStoreSettingsCheck } from './createStoreSettingsCheck.js';
 import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken.js';
 import { isControlFlowError } from './isControlFlowError.js';
 import { ProxyFailure } from './ProxyFailure.js';
@@ -174,8 +175,10 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   const pickRoom = options.room ?? defaultRoom;
   const logger = options.logger ?? console;
   const secrets = [apiKey, apiSecret];
+  const store = options.store ?? createMemoryTokenStore();
+  const checkStoreSettings = createStoreSettingsCheck(store, { logger, timeoutMs: Math.min(2 * storeTimeoutMs, 2 ** 31 - 1), secrets });
   const entryFor = createRoomTokens({
-    store: options.store ?? createMemoryTokenStore(),
+    store,
     fetchToken: (callTimeoutMs) => fetchCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
     refreshLeadMs,
     casTimeoutMs: timeoutMs,
@@ -216,6 +219,7 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
       if (verdict instanceof Response) return appAnswer(verdict);
       if (verdict !== true) return failureAnswer(new ProxyFailure(401, 'unauthorized', 'This request may not have a token.'));
     }
+    checkStoreSettings();
     return tokenAnswer(await entryFor(room));
   }
 

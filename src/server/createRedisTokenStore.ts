@@ -4,6 +4,7 @@
  * without them installed. Each is told apart by a member only it has (see `clientKind`).
  */
 import { CasTokenError } from '../core/CasTokenError.js';
+import { checkRedisSettings, type RedisClientKind } from './checkRedisSettings.js';
 import { createWritePadding } from './createWritePadding.js';
 import { TokenStoreFullError, type TokenStore } from './TokenStore.js';
 
@@ -53,7 +54,7 @@ export interface RedisTokenStoreOptions {
   prefix?: string;
 }
 
-type ClientKind = 'node-redis' | 'ioredis' | 'upstash';
+type ClientKind = RedisClientKind;
 
 /**
  * Compare-and-delete: removes the key only while it still holds the caller's value, padded or
@@ -131,6 +132,9 @@ function hint(kind: ClientKind, message: string): string {
  * (`OOM`, `maxmemory` reached under `noeviction`) rejects with a `TokenStoreFullError`: the
  * handler answers 503 `too-many-rooms`. JSON values are padded with spaces to the longest value
  * written, so a room's lock holds the memory its entry will need.
+ *
+ * `checkSettings()` reads Redis's `maxmemory-policy` (`CONFIG GET`, else `INFO memory`) and
+ * resolves to a warning when it lets Redis drop keys: the handler logs it at its first request.
  *
  * A client that queues commands while Redis is away (node-redis and ioredis by default) makes
  * calls wait until it reconnects: create it with `disableOfflineQueue: true` (node-redis) or
@@ -238,5 +242,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
       if (reply === 0) return false;
       throw unexpected('compare-and-delete', key, reply, '1 or 0');
     },
+
+    checkSettings: () => checkRedisSettings(client, kind),
   };
 }

@@ -7,10 +7,16 @@
  * - `noeviction` (what a deployment should run): Redis refuses the writes that would need more
  *   memory with an OOM error. The room in use keeps its token, and the new rooms Redis has no
  *   place for answer 503 `too-many-rooms` without a CAS call.
+ * - An evicting policy (`allkeys-*`, and `volatile-*` too: every key the handler writes has a
+ *   TTL) makes room by dropping keys, the room in use among them: people joining it then get a
+ *   new token, a second session. Nothing tells the handler, so it warns when it first uses the
+ *   store, naming the policy and the fix.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis as IoRedis } from 'ioredis';
+import { createClient } from 'redis';
 import {
   createCasTokenHandler,
   createRedisTokenStore,
@@ -60,6 +66,10 @@ afterAll(async () => {
   await bridge?.close();
   await redis?.close();
 });
+
+async function setPolicy(policy: string): Promise<void> {
+  await inspector.sendCommand(['CONFIG', 'SET', 'maxmemory-policy', policy]);
+}
 
 /** Lets Redis use HEADROOM_BYTES more than it uses now. */
 async function limitMemory(): Promise<void> {
@@ -118,6 +128,17 @@ async function flood(handler: CasTokenHandler) {
   return { answers, liveTokens: new Set(liveAnswers) };
 }
 
+async function evictedKeys(): Promise<number> {
+  return Number(/evicted_keys:(\d+)/.exec(await inspector.info('stats'))?.[1] ?? 0);
+}
+
+/** Resolves once `logger` holds a line, polling every 10 ms for at most `withinMs`. */
+async function firstLine(logger: ReturnType<typeof captureLogger>, withinMs: number) {
+  const since = Date.now();
+  while (logger.lines.length === 0 && Date.now() - since < withinMs) await sleep(10);
+  return logger.lines[0];
+}
+
 describe('a full Redis with maxmemory-policy noeviction', () => {
   it.for<ClientKind>(['node-redis 6', 'ioredis 6', 'upstash'])(
     '%s: the room in use keeps its token; new rooms with no place answer 503 too-many-rooms, and CAS is called only for rooms stored',
@@ -147,6 +168,82 @@ describe('a full Redis with maxmemory-policy noeviction', () => {
       );
     },
   );
+});
+
+describe('a Redis whose maxmemory-policy evicts', () => {
+  it.for<[string, ClientKind]>([
+    ['allkeys-lru', 'node-redis 6'],
+    ['allkeys-lru', 'ioredis 6'],
+    ['allkeys-lru', 'upstash'],
+    ['volatile-lru', 'node-redis 6'],
+    ['volatile-ttl', 'node-redis 6'],
+    ['allkeys-random', 'node-redis 5 (RESP3)'],
+  ])('%s (%s): the handler warns once, at its first request, naming the policy and the fix', { timeout: 60_000 }, async ([policy, kind], { annotate }) => {
+    await setPolicy(policy);
+    const { handler, logger } = await handlerOn(kind);
+    const first = await answer(handler, LIVE_ROOM);
+    expect(first.status).toBe(200);
+
+    const warning = await firstLine(logger, 2_000);
+    expect(warning).toEqual({ level: 'warn', message: expect.stringContaining(`maxmemory-policy is ${policy}`) });
+    expect(warning?.message).toContain('maxmemory-policy noeviction');
+
+    await limitMemory();
+    const { answers, liveTokens } = await flood(handler);
+    expect(logger.lines).toEqual([warning]);
+    expect(answers.others).toEqual([]);
+    await annotate(
+      `${policy}, ${kind}: ${await evictedKeys()} keys evicted; the room in use had ${liveTokens.size} token(s) during the flood; ${answers.ok} new rooms served`,
+    );
+  });
+});
+
+describe('reading the policy where Redis refuses some commands (managed Redis, ACL users)', () => {
+  /** A node-redis and an ioredis client logged in as a new user with `rules`. */
+  async function clientsAs(rules: string[]): Promise<[string, RedisTokenStoreClient][]> {
+    const user = `user-${randomUUID()}`;
+    await inspector.sendCommand(['ACL', 'SETUSER', user, 'on', '>secret-pass', '~*', '&*', '+@all', ...rules]);
+    closers.push(() => inspector.sendCommand(['ACL', 'DELUSER', user]));
+    const url = `redis://${user}:secret-pass@127.0.0.1:${redis.port}`;
+    const nodeRedis = createClient({ url, disableOfflineQueue: true });
+    nodeRedis.on('error', () => {});
+    await nodeRedis.connect();
+    closers.push(() => nodeRedis.destroy());
+    const ioRedis = new IoRedis(url, { lazyConnect: true, enableOfflineQueue: false });
+    ioRedis.on('error', () => {});
+    await ioRedis.connect();
+    closers.push(() => ioRedis.disconnect());
+    return [
+      ['node-redis', nodeRedis],
+      ['ioredis', ioRedis],
+    ];
+  }
+
+  it('reads it from INFO memory when CONFIG is refused', async () => {
+    await setPolicy('allkeys-lru');
+    for (const [name, client] of await clientsAs(['-config'])) {
+      const { handler, logger } = handlerWith(client);
+      expect((await answer(handler, LIVE_ROOM)).status, name).toBe(200);
+      expect(await firstLine(logger, 2_000), name).toEqual({
+        level: 'warn',
+        message: expect.stringContaining("Redis's maxmemory-policy is allkeys-lru"),
+      });
+    }
+  });
+
+  it('says once that it could not check when CONFIG and INFO are both refused, and the store serves tokens all the same', async () => {
+    for (const [name, client] of await clientsAs(['-config', '-info'])) {
+      const { handler, logger } = handlerWith(client);
+      const answers = [await answer(handler, LIVE_ROOM), await answer(handler, 'another-room')];
+      expect(answers.map(({ status }) => status), name).toEqual([200, 200]);
+      const line = await firstLine(logger, 2_000);
+      expect(line?.message, name).toMatch(/^\[react-cas-token\] Could not read Redis's maxmemory-policy \(CONFIG GET: NOPERM .*; INFO: NOPERM .*\)\. Make sure it is noeviction/);
+      expect(line?.message).toContain('maxmemory-policy noeviction');
+      expect(line?.message).not.toContain('secret-pass');
+      await answer(handler, 'a-third-room');
+      expect(logger.lines, name).toEqual([line]);
+    }
+  });
 });
 
 describe('createRedisTokenStore on a full Redis', () => {
