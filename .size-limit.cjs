@@ -25,7 +25,7 @@ module.exports = [
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
     // outweigh bytes here. Still a guard against regressions.
-    limit: '11.2 kB',
+    limit: '11.5 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
