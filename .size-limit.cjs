@@ -26,7 +26,7 @@ module.exports = [
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
     // outweigh bytes here. Still a guard against regressions.
-    limit: '9.8 kB',
+    limit: '11.5 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
@@ -34,14 +34,15 @@ module.exports = [
     path: 'dist/server.js',
     import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
     gzip: true,
-    limit: '8.2 kB',
+    limit: '8.3 kB',
   },
   {
     name: 'react-cas-token/server, createRedisTokenStore alone',
     path: 'dist/server.js',
     import: '{ createRedisTokenStore }',
     gzip: true,
-    limit: '1.7 kB',
+    // About half of it is the maxmemory-policy check and its warnings (1.27 kB).
+    limit: '3.0 kB',
   },
   {
     // Imported by tests and stories only, never by an app's bundle. It bundles the client (with

@@ -56,6 +56,16 @@ export interface TokenStore {
    * server that dies mid-call holds the room for seconds, not for the whole operation's budget.
    */
   extendIfEqual?(key: string, value: string, ttlMs: number): Promise<boolean> | boolean;
+  /**
+   * Optional: looks at the store's own settings for what would break one token per room (a
+   * Redis that drops keys when it is full), and resolves to what to warn about, one line each
+   * (none when all is well). A check the store refuses (no permission) resolves to a line saying
+   * what could not be checked. The handler calls it in the background when a request first uses
+   * the store (no request waits for it), gives it twice `storeTimeoutMs`, and logs each line once
+   * with `logger.warn`. When it rejects or runs out of time (the store cannot be reached), the
+   * handler asks again at a later request, at most once a minute.
+   */
+  checkSettings?(): Promise<readonly string[]>;
 }
 
 /**

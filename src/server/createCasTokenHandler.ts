@@ -2,6 +2,7 @@ import { bounded } from './bounded.js';
 import { checkCasConfig, checkCount, checkDuration, type CasCredentials } from './casConfig.js';
 import { createMemoryTokenStore } from './createMemoryTokenStore.js';
 import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
+import { createStoreSettingsCheck } from './createStoreSettingsCheck.js';
 import { DEFAULT_CAS_TIMEOUT_MS, requestCasToken } from './fetchCasToken.js';
 import { isControlFlowError } from './isControlFlowError.js';
 import { ProxyFailure } from './ProxyFailure.js';
@@ -194,8 +195,10 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   const secrets = [apiKey, apiSecret];
   const checkIntervalMs = checkDuration('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, false);
   const sealer = createSealer(apiSecret);
+  const store = options.store ?? createMemoryTokenStore();
+  const checkStoreSettings = createStoreSettingsCheck(store, { logger, timeoutMs: Math.min(2 * storeTimeoutMs, 2 ** 31 - 1), secrets });
   const rooms = createRoomTokens({
-    store: options.store ?? createMemoryTokenStore(),
+    store,
     fetchToken: (callTimeoutMs) => requestCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
     refreshLeadMs,
     casTimeoutMs: timeoutMs,
@@ -237,6 +240,7 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
       if (verdict instanceof Response) return appAnswer(verdict);
       if (verdict !== true) return failureAnswer(new ProxyFailure(401, 'unauthorized', 'This request may not have a token.'));
     }
+    checkStoreSettings();
     const held = await sealer.open(room, request.headers.get(HELD_TOKEN_HEADER));
     return tokenAnswer(room, await rooms.entryFor(room, held));
   }

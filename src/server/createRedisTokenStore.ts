@@ -4,7 +4,9 @@
  * without them installed. Each is told apart by a member only it has (see `clientKind`).
  */
 import { CasTokenError } from '../core/CasTokenError.js';
-import type { TokenStore } from './TokenStore.js';
+import { checkRedisSettings, type RedisClientKind } from './checkRedisSettings.js';
+import { createWritePadding } from './createWritePadding.js';
+import { TokenStoreFullError, type TokenStore } from './TokenStore.js';
 
 /** What every key starts with unless told otherwise: the handler keeps a room at `cas-token:room:<room>`. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'cas-token:';
@@ -58,13 +60,21 @@ export interface RedisTokenStoreOptions {
   prefix?: string;
 }
 
-type ClientKind = 'node-redis' | 'ioredis' | 'upstash';
+type ClientKind = RedisClientKind;
 
-/** Compare-and-delete: removes the key only while it still holds the caller's value. Answers 1 or 0. */
-const DELETE_IF_EQUAL = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** The stored value, without the padding a write may add (see createWritePadding), in a Lua local `stored`. */
+const READ_UNPADDED =
+  "local stored = redis.call('GET', KEYS[1]) " +
+  "if stored and string.sub(stored, 1, 1) == '{' then stored = string.gsub(stored, '} +$', '}') end ";
+/** Compare-and-delete: removes the key only while it still holds the caller's value, padded or not. Answers 1 or 0. */
+const DELETE_IF_EQUAL = READ_UNPADDED + "if stored == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 /** Compare-and-expire: renews the key's time to live only while it still holds the caller's value. Answers 1 or 0. */
-const EXTEND_IF_EQUAL =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+const EXTEND_IF_EQUAL = READ_UNPADDED + "if stored == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+/**
+ * How Redis words a write refused for want of memory (`maxmemory`, `noeviction`); Upstash's client
+ * puts `Command failed: ` before it.
+ */
+const OUT_OF_MEMORY = /^(?:Command failed: )?OOM /;
 /**
  * GET for Upstash. Its client parses every answer as JSON unless `automaticDeserialization` is
  * off, so a stored `{"token":...}` would come back an object and "123" a number. No JSON text
@@ -136,7 +146,13 @@ function hint(kind: ClientKind, message: string): string {
  * Failures reject with a `CasTokenError`: `network` when the client or server fails (offline,
  * refused, an error reply), `invalid-response` for an unexpected reply, `invalid-config` for a
  * `ttlMs` that is not a whole number of ms above 0. Their messages name the client and the
- * key, and never quote the client's password or the value written.
+ * key, and never quote the client's password or the value written. A write a full Redis refuses
+ * (`OOM`, `maxmemory` reached under `noeviction`) rejects with a `TokenStoreFullError`: the
+ * handler answers 503 `too-many-rooms`. JSON values are padded with spaces to the longest value
+ * written, so a room's lock holds the memory its entry will need.
+ *
+ * `checkSettings()` reads Redis's `maxmemory-policy` (`CONFIG GET`, else `INFO memory`) and
+ * resolves to a warning when it lets Redis drop keys: the handler logs it at its first request.
  *
  * A client that queues commands while Redis is away (node-redis and ioredis by default) makes
  * calls wait until it reconnects: create it with `disableOfflineQueue: true` (node-redis) or
@@ -172,11 +188,15 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
   const time = (client as { time?: () => Promise<unknown> }).time;
   const password = (client as { options?: { password?: unknown } }).options?.password;
   const clientSecrets = typeof password === 'string' ? [password] : [];
+  const padding = createWritePadding();
 
   async function call(command: string, key: string, written: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
     try {
       return await run();
     } catch (error) {
+      if (error instanceof Error && OUT_OF_MEMORY.test(error.message)) {
+        throw new TokenStoreFullError(`Redis (${kind}) is full: it refused ${command} ${key} (used memory > maxmemory).`);
+      }
       // The client's error is not kept as `cause`: a logger printing causes could print what it quotes.
       const secrets = written === undefined ? clientSecrets : [...clientSecrets, written, JSON.stringify(written).slice(1, -1)];
       const reason = redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error), secrets);
@@ -202,6 +222,13 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
     return new CasTokenError('invalid-response', `Redis (${kind}) answered ${command} ${key} with ${shown}; expected ${expected}.`);
   }
 
+  /** A stored value as it was given, counted towards the length locks are padded to. */
+  function read(stored: string): string {
+    const value = padding.unpad(stored);
+    padding.learn(value);
+    return value;
+  }
+
   return {
     async get(room) {
       const key = prefix + room;
@@ -209,23 +236,25 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
         const upstash = client as UpstashRedisClientLike;
         const reply = await call('GET', key, undefined, () => upstash.eval(GET_MARKED, [key], []));
         if (reply === null) return null;
-        if (typeof reply === 'string' && reply.startsWith('v:')) return reply.slice(2);
+        if (typeof reply === 'string' && reply.startsWith('v:')) return read(reply.slice(2));
         throw unexpected('GET', key, reply, 'a string or null');
       }
       const tcp = client as NodeRedisClientLike | IoRedisClientLike;
       const reply = await call('GET', key, undefined, () => tcp.get(key));
-      if (reply === null || typeof reply === 'string') return reply;
+      if (reply === null) return null;
+      if (typeof reply === 'string') return read(reply);
       throw unexpected('GET', key, reply, 'a string or null');
     },
 
     async setIfAbsent(room, value, ttlMs) {
       const key = prefix + room;
       checkTtl(ttlMs);
+      const padded = padding.pad(value);
       const reply = await call('SET NX PX', key, value, () => {
         // node-redis 5 and 6 deprecate NX/PX for `condition`/`expiration`, which 4 does not know.
-        if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, value, { NX: true, PX: ttlMs });
-        if (kind === 'ioredis') return (client as IoRedisClientLike).set(key, value, 'PX', ttlMs, 'NX');
-        return (client as UpstashRedisClientLike).set(key, value, { nx: true, px: ttlMs });
+        if (kind === 'node-redis') return (client as NodeRedisClientLike).set(key, padded, { NX: true, PX: ttlMs });
+        if (kind === 'ioredis') return (client as IoRedisClientLike).set(key, padded, 'PX', ttlMs, 'NX');
+        return (client as UpstashRedisClientLike).set(key, padded, { nx: true, px: ttlMs });
       });
       if (reply === 'OK') return true;
       if (reply === null) return false;
@@ -258,5 +287,7 @@ export function createRedisTokenStore(client: RedisTokenStoreClient, options: Re
         return ms;
       },
     }),
+
+    checkSettings: () => checkRedisSettings(client, kind),
   };
 }

@@ -30,8 +30,8 @@ export type {
   UpstashRedisClientLike,
 } from './createRedisTokenStore.js';
 export type { TokenStore } from './TokenStore.js';
-export { toNodeHandler } from './toNodeHandler.js';
-export type { NodeHandler, NodeNextFunction, NodeRequestLike, NodeResponseLike } from './toNodeHandler.js';
+export { toNodeHandler, DEFAULT_SEND_TIMEOUT_MS } from './toNodeHandler.js';
+export type { NodeHandler, NodeNextFunction, NodeRequestLike, NodeResponseLike, ToNodeHandlerOptions } from './toNodeHandler.js';
 export type { CasCredentials } from './casConfig.js';
 export { CasTokenError, isCasTokenError } from '../core/CasTokenError.js';
 export type { CasTokenErrorCode } from '../core/CasTokenError.js';

@@ -29,13 +29,13 @@ export function redactError(error: unknown, secrets: readonly string[], depth = 
 
 /**
  * `text` made safe for one log line: secrets redacted, line breaks and other control
- * characters escaped (a message can carry user input: no forged log lines), cut to 300
- * characters.
+ * characters escaped (a message can carry user input: no forged log lines), cut to `maxLength`
+ * characters (300 unless told).
  */
-export function logSafe(text: string, secrets: readonly string[]): string {
+export function logSafe(text: string, secrets: readonly string[], maxLength = MAX_LOG_MESSAGE): string {
   // eslint-disable-next-line no-control-regex
   const oneLine = scrub(text, secrets).replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
-  return oneLine.length > MAX_LOG_MESSAGE ? `${oneLine.slice(0, MAX_LOG_MESSAGE)}…` : oneLine;
+  return oneLine.length > maxLength ? `${oneLine.slice(0, maxLength)}…` : oneLine;
 }
 
 /** One log line's worth of `error`: `Name: message`, made safe by `logSafe`. */

@@ -1,9 +1,10 @@
 // @vitest-environment node
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCasTokenHandler, toNodeHandler } from 'react-cas-token/server';
+import { createCasTokenHandler, toNodeHandler, type NodeHandler } from 'react-cas-token/server';
 import type { MockCas } from '../../example/server/mockCas';
 import { captureLogger, credentials, startCas } from './casTestKit';
 
@@ -39,6 +40,18 @@ function rawRequest(base: string, method: string): Promise<{ status: number; hea
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Passes `count` chunks through, then ends the stream: a finite body from an endless source. */
+function endAfter(count: number): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      seen += 1;
+      if (seen === count) controller.terminate();
+    },
   });
 }
 
@@ -159,6 +172,134 @@ describe('toNodeHandler', () => {
     } finally {
       process.off('unhandledRejection', record);
     }
+  });
+
+  describe("an answer whose body fails (authorize's Response from an upstream service that drops the connection)", () => {
+    /** Rejections nobody handled while the test ran: one would end a Node process. */
+    let unhandled: unknown[];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    beforeEach(() => {
+      unhandled = [];
+      process.on('unhandledRejection', record);
+    });
+    afterEach(() => {
+      process.off('unhandledRejection', record);
+    });
+
+    /** A body that sends `chunks`, then fails (`error`) or never goes on (`hang`). */
+    function failingBody(chunks: string[], end: 'error' | 'hang'): ReadableStream<Uint8Array> {
+      const queue = chunks.map((chunk) => new TextEncoder().encode(chunk));
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = queue.shift();
+          if (next !== undefined) controller.enqueue(next);
+          else if (end === 'error') controller.error(new TypeError('upstream connection reset'));
+          else return new Promise(() => {});
+        },
+      });
+    }
+
+    function serving(body: () => ReadableStream<Uint8Array>, options?: Parameters<typeof toNodeHandler>[1]): NodeHandler {
+      return toNodeHandler(
+        () => new Response(body(), { status: 429, headers: { 'Content-Type': 'text/plain', 'Retry-After': '7' } }),
+        options,
+      );
+    }
+
+    /** What the client gets: the status, or the error fetch or reading the body rejects with. */
+    async function outcome(base: string) {
+      const started = Date.now();
+      try {
+        const response = await fetch(base, { signal: AbortSignal.timeout(3_000) });
+        const body = await response.text();
+        return { status: response.status, body, ms: Date.now() - started };
+      } catch (error) {
+        return { failed: (error as Error).name, ms: Date.now() - started };
+      }
+    }
+
+    it('drops the connection when the body fails midway, and neither crashes nor stops the server', async () => {
+      const base = await listen(createServer(serving(() => failingBody(['Too many ', 'requests'], 'error'))));
+      const first = await outcome(base);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(first).toMatchObject({ failed: 'TypeError' });
+      expect(await outcome(base)).toMatchObject({ failed: 'TypeError' });
+    });
+
+    it('answers 502 when the body fails before its first byte', async () => {
+      const base = await listen(createServer(serving(() => failingBody([], 'error'))));
+      const response = await fetch(base);
+      expect(response.status).toBe(502);
+      expect(response.headers.get('retry-after')).toBeNull();
+      expect(await response.json()).toEqual({ error: 'internal', message: 'The token proxy could not send its answer.' });
+      expect(unhandled).toEqual([]);
+    });
+
+    it('drops the connection sendTimeoutMs after the answer began when the body never ends', async () => {
+      const base = await listen(createServer(serving(() => failingBody(['Too many '], 'hang'), { sendTimeoutMs: 200 })));
+      const result = await outcome(base);
+      expect(result).toMatchObject({ failed: 'TypeError' });
+      expect(result.ms).toBeGreaterThanOrEqual(190);
+      expect(result.ms).toBeLessThan(2_000);
+      expect(unhandled).toEqual([]);
+    });
+
+    it('answers 502 after sendTimeoutMs when the body never sends a byte', async () => {
+      const base = await listen(createServer(serving(() => failingBody([], 'hang'), { sendTimeoutMs: 200 })));
+      const result = await outcome(base);
+      expect(result).toMatchObject({ status: 502 });
+      expect(result.ms).toBeLessThan(2_000);
+    });
+
+    it('streams a large body whole, in order', async () => {
+      const chunk = 'x'.repeat(64 * 1024);
+      const chunks = Array.from({ length: 128 }, (_, i) => `${String(i).padStart(3, '0')}${chunk}`);
+      const base = await listen(createServer(toNodeHandler(() => new Response(failingBody(chunks, 'hang').pipeThrough(endAfter(chunks.length))))));
+      const response = await fetch(base);
+      const body = await response.text();
+      expect(body.length).toBe(chunks.join('').length);
+      expect(body).toBe(chunks.join(''));
+    });
+
+    it('stops reading an endless body when the client goes away', async () => {
+      let cancelled = false;
+      const endless = () =>
+        new ReadableStream<Uint8Array>({
+          pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024)),
+          cancel: () => void (cancelled = true),
+        });
+      const base = await listen(createServer(toNodeHandler(() => new Response(endless()))));
+      const aborter = new AbortController();
+      const response = await fetch(base, { signal: aborter.signal });
+      await response.body?.getReader().read();
+      aborter.abort();
+      const since = Date.now();
+      while (!cancelled && Date.now() - since < 2_000) await sleep(10);
+      expect(cancelled).toBe(true);
+      expect(unhandled).toEqual([]);
+    });
+
+    it('hands a body failing before its first byte to Express through next, and drops the connection once the answer began', async () => {
+      const app = express();
+      app.use('/early', serving(() => failingBody([], 'error')));
+      app.use('/late', serving(() => failingBody(['Too many '], 'error')));
+      const onError: ErrorRequestHandler = (error: Error, _req, res, _next) => {
+        res.status(418).send(`caught ${error.message}`);
+      };
+      app.use(onError);
+      const base = await listen(createServer(app));
+      const early = await fetch(`${base}/early`);
+      expect([early.status, await early.text()]).toEqual([418, 'caught upstream connection reset']);
+      expect(await outcome(`${base}/late`)).toMatchObject({ failed: 'TypeError' });
+      expect(unhandled).toEqual([]);
+    });
+
+    it('refuses a sendTimeoutMs that is not a positive number of ms', () => {
+      expect(() => toNodeHandler(() => new Response('ok'), { sendTimeoutMs: 0 })).toThrow(
+        expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining('sendTimeoutMs') }),
+      );
+    });
   });
 
   describe('as Express 5 middleware', () => {

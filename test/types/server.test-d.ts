@@ -141,6 +141,13 @@ describe('TokenStore', () => {
     void fullStore;
     void [syncStore, asyncStore];
   });
+
+  it('may check its own settings, resolving to lines to warn about', () => {
+    const checked: TokenStore = { get: () => null, setIfAbsent: () => true, deleteIfEqual: () => false, checkSettings: async () => [] };
+    // @ts-expect-error the handler logs lines: a store answers strings, asynchronously
+    const wrong: TokenStore = { get: () => null, setIfAbsent: () => true, deleteIfEqual: () => false, checkSettings: () => 'fine' };
+    void [checked, wrong];
+  });
 });
 
 describe('createRedisTokenStore', () => {
@@ -177,6 +184,9 @@ describe('toNodeHandler and casTokenHandlerFromEnv', () => {
     expectTypeOf(node).toEqualTypeOf<NodeHandler>();
     // @ts-expect-error it adapts a handler, not options
     toNodeHandler(cas);
+    toNodeHandler(createCasTokenHandler(cas), { sendTimeoutMs: 2_000 });
+    // @ts-expect-error a duration is a number of ms
+    toNodeHandler(createCasTokenHandler(cas), { sendTimeoutMs: '2s' });
   });
 
   it('reads the CAS settings from the environment, so it takes everything else', () => {
