@@ -2,6 +2,7 @@ import { hashKey, type Query, type QueryClient, type QueryCacheNotifyEvent } fro
 import { isCasTokenError, type CasTokenError } from './core/CasTokenError.js';
 import type { StreamTokenInfo } from './core/decodeStreamToken.js';
 import type { RetryDelay } from './core/retryPolicy.js';
+import { MIN_RENEWAL_GAP_MS } from './core/refreshTiming.js';
 import { setLongTimeout } from './core/setLongTimeout.js';
 import type { StreamTokenFetcher } from './core/StreamTokenFetcher.js';
 import { nextStep, recordFailure, recordWake, type FailureState } from './core/tokenSchedule.js';
@@ -134,7 +135,8 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   function scheduled(now: number): StreamTokenInfo | undefined {
     const data = findQuery()?.state.data;
     if (data === undefined) return undefined;
-    const checkAt = data.checkIntervalMs === undefined ? Number.POSITIVE_INFINITY : confirmedAt + data.checkIntervalMs * checkFactor;
+    const checkAt =
+      data.checkIntervalMs === undefined ? Number.POSITIVE_INFINITY : confirmedAt + Math.max(MIN_RENEWAL_GAP_MS, data.checkIntervalMs * checkFactor);
     const dueAt = Math.min(data.refreshAt, checkAt, invalidated ? now : Number.POSITIVE_INFINITY);
     return dueAt === data.refreshAt ? data : { ...data, refreshAt: dueAt };
   }

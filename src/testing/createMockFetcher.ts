@@ -90,12 +90,17 @@ export function createMockFetcher(options: MockFetcherOptions = {}): MockFetcher
   };
   const source = createMockTokenSource<MockFailure, MockFetcherCall>(resolveOptions);
 
-  async function fetcher({ signal, room }: StreamTokenFetcherContext): Promise<StreamTokenFetchResult> {
-    const call = source.open({ room, error: undefined });
+  async function fetcher({ signal, room, held }: StreamTokenFetcherContext): Promise<StreamTokenFetchResult> {
+    const call = source.open({ room, error: undefined, held: held?.token });
     const outcome = await source.serve(call, signal);
     if (outcome.failure === undefined) {
-      const { token, expiresIn, refreshIn } = outcome;
-      return { token, ...(expiresIn !== undefined && { expiresIn }), ...(refreshIn !== undefined && { refreshIn }) };
+      const { token, expiresIn, refreshIn, checkIn, seal } = outcome;
+      return {
+        token,
+        ...(expiresIn !== undefined && { expiresIn }),
+        ...(refreshIn !== undefined && { refreshIn }),
+        ...(checkIn !== undefined && { checkIn, seal }),
+      };
     }
     call.error = toError(outcome.failure, call);
     throw call.error;

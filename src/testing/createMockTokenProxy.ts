@@ -1,3 +1,4 @@
+import { HELD_TOKEN_HEADER } from '../core/heldToken.js';
 import { CasTokenError, type CasTokenErrorCode } from '../core/CasTokenError.js';
 import { checkMockTokenOptions, createMockTokenSource, type MockCall, type MockFailures, type MockTokenOptions } from './mockTokenSource.js';
 
@@ -158,7 +159,8 @@ export function createMockTokenProxy(options: MockTokenProxyOptions = {}): MockT
     }
     const asked = new URL(request.url).searchParams.get('room');
     const badRoom = asked === null ? options.requireRoom !== false : !ROOM_PATTERN.test(asked);
-    const call = source.open({ room: asked ?? undefined, request, failure: undefined, httpStatus: undefined });
+    const held = request.headers.get(HELD_TOKEN_HEADER)?.split(' ')[1];
+    const call = source.open({ room: asked ?? undefined, request, failure: undefined, httpStatus: undefined, held });
     let outcome;
     try {
       outcome = await source.serve(call, request.signal, () => (badRoom ? 'invalid-room' : undefined));
@@ -173,11 +175,12 @@ export function createMockTokenProxy(options: MockTokenProxyOptions = {}): MockT
     }
     let response: Response;
     if (outcome.failure === undefined) {
-      const { token, expiresIn, refreshIn } = outcome;
+      const { token, expiresIn, refreshIn, checkIn, seal } = outcome;
       response = json(200, {
         token,
         ...(expiresIn !== undefined && { expiresIn: Math.max(0, Math.floor(expiresIn)) }),
         ...(refreshIn !== undefined && { refreshIn: Math.max(0, Math.floor(refreshIn)) }),
+        ...(checkIn !== undefined && { checkIn, seal }),
       });
     } else {
       call.failure = outcome.failure;

@@ -33,6 +33,14 @@ export interface MockTokenOptions {
    * @defaultValue undefined (the first token is fresh)
    */
   firstTokenExpiresInMs?: number;
+  /**
+   * Ask clients to check their token every this many ms, as the server proxy does
+   * (`checkIntervalMs`): answers then carry `checkIn` and a `seal`, and the client sends its held
+   * token back with each check (`call.held`). Needs `sameTokenPerRoom` (the mock proxy has it). Off
+   * unless given, so a test's fake hour is not full of checks.
+   * @defaultValue undefined (no checks)
+   */
+  checkInMs?: number;
 }
 
 /** One call of a mock, as recorded in its `calls`. */
@@ -50,6 +58,8 @@ export interface MockCall {
   aborted: boolean;
   /** The token answered, for `success`. */
   token: string | undefined;
+  /** The token the caller held and sent back with the call (a check or renewal), if any. */
+  held: string | undefined;
 }
 
 /** Which calls fail: by call number, or a function of the call. */
@@ -62,7 +72,7 @@ export interface MockSourceOptions<Failure, Call> extends MockTokenOptions {
 /** What a call comes to: a token, or the failure planned for it. */
 export type MockOutcome<Failure> =
   | { failure: Failure }
-  | { failure?: undefined; token: string; expiresIn?: number; refreshIn?: number };
+  | { failure?: undefined; token: string; expiresIn?: number; refreshIn?: number; checkIn?: number; seal?: string };
 
 /** The server proxy's default `refreshLeadMs` (`DEFAULT_SERVER_REFRESH_LEAD_MS`), copied: the testing entry never imports the server. */
 const PROXY_ROTATION_LEAD_MS = 300_000;
@@ -83,7 +93,10 @@ function abortReason(signal: AbortSignal): unknown {
  * says what is wrong, instead of a token that never comes.
  */
 export function checkMockTokenOptions(where: string, options: MockTokenOptions): void {
-  const { lifetimeMs, latencyMs, firstTokenExpiresInMs } = options;
+  const { lifetimeMs, latencyMs, firstTokenExpiresInMs, checkInMs } = options;
+  if (checkInMs !== undefined && !(checkInMs >= 1_000 && Number.isFinite(checkInMs))) {
+    throw new RangeError(`${where}: checkInMs must be a number of ms, 1000 or more, not ${String(checkInMs)}.`);
+  }
   if (lifetimeMs !== undefined && !(lifetimeMs > 0)) {
     throw new RangeError(`${where}: lifetimeMs must be a positive number of ms (or Infinity), not ${String(lifetimeMs)}.`);
   }
@@ -133,16 +146,19 @@ export function createMockTokenSource<Failure, Call extends MockCall>(getOptions
       servedRooms.add(room);
       if (options.sameTokenPerRoom) roomTokens.set(room, entry);
     }
-    if (!Number.isFinite(entry.expiresAt)) return { token: entry.token };
+    // The server proxy's seal is an HMAC; the mock's only needs to be the same for the same token.
+    const checks = options.sameTokenPerRoom && options.checkInMs !== undefined ? { checkIn: options.checkInMs, seal: `mock.${entry.rotateAt}` } : {};
+    if (!Number.isFinite(entry.expiresAt)) return { token: entry.token, ...checks };
     const expiresIn = entry.expiresAt - now;
     return options.sameTokenPerRoom
-      ? { token: entry.token, expiresIn, refreshIn: Math.max(0, entry.rotateAt - now) }
+      ? { token: entry.token, expiresIn, refreshIn: Math.max(0, entry.rotateAt - now), ...checks }
       : { token: entry.token, expiresIn };
   }
 
   /** Records a call: `number`, `startedAt` and `status` are filled in here. */
-  function open(fields: Omit<Call, keyof MockCall> & { room: string | undefined }): Call {
+  function open(fields: Omit<Call, keyof MockCall> & { room: string | undefined; held?: string | undefined }): Call {
     const call = {
+      held: undefined,
       ...fields,
       number: calls.length + 1,
       startedAt: Date.now(),

@@ -243,6 +243,22 @@ describe('when the fetching tab goes away', () => {
   });
 });
 
+describe('checks', () => {
+  it('makes one check for all the tabs of a room, not one per tab', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: HOUR, sameTokenPerRoom: true, checkInMs: 8 * SECOND });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+    const token = open[0]!.state.token;
+
+    await advance(MINUTE);
+
+    // One tab checks every 6-8 s; the others hear of it and wait for the next one.
+    expect(proxy.calls.length - 1).toBeGreaterThanOrEqual(7);
+    expect(proxy.calls.length - 1).toBeLessThanOrEqual(10);
+    expect(tokensOf(open)).toEqual([token, token, token]);
+  });
+});
+
 describe('while the proxy hangs', () => {
   it('keeps one request in flight for all the tabs: a tab whose lock is taken gives its request up', async () => {
     const proxy = createMockFetcher({ lifetimeMs: MINUTE });
