@@ -4,6 +4,7 @@ import { createMemoryTokenStore } from './createMemoryTokenStore.js';
 import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
 import { DEFAULT_CAS_TIMEOUT_MS, fetchCasToken } from './fetchCasToken.js';
 import { isControlFlowError } from './isControlFlowError.js';
+import { missingSettingHint } from './missingSettingHint.js';
 import { ProxyFailure } from './ProxyFailure.js';
 import { describeError } from './redact.js';
 import type { RoomEntry } from './roomEntry.js';
@@ -163,7 +164,7 @@ function defaultRoom(request: Request): string | null {
  * ```
  */
 export function createCasTokenHandler(options: CasTokenHandlerOptions): CasTokenHandler {
-  checkCasConfig(options);
+  checkCasConfig(options, missingSettingHint());
   const refreshLeadMs = checkDuration('refreshLeadMs', options.refreshLeadMs, DEFAULT_SERVER_REFRESH_LEAD_MS, false);
   const timeoutMs = checkDuration('timeoutMs', options.timeoutMs, DEFAULT_CAS_TIMEOUT_MS, true);
   const storeTimeoutMs = checkDuration('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, true);
