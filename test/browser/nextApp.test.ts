@@ -96,9 +96,14 @@ interface Build {
   seconds: number;
 }
 
-/** `next build` in a clean `.next`, with `env` (CAS variables included or not). */
+/**
+ * `next build` with `env` (CAS variables included or not), into a `.next` emptied of everything
+ * but Turbopack's cache, which the builds of one run share.
+ */
 async function nextBuild(env: NodeJS.ProcessEnv): Promise<Build> {
-  await rm(join(APP, '.next'), { recursive: true, force: true });
+  for (const entry of await readdir(join(APP, '.next')).catch(() => [])) {
+    if (entry !== 'cache') await rm(join(APP, '.next', entry), { recursive: true, force: true });
+  }
   const started = Date.now();
   const child = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: APP, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -217,6 +222,7 @@ beforeAll(async () => {
   await symlink('../../../../../package.json', join(installed, 'package.json'));
   await symlink('../../../../../dist', join(installed, 'dist'), 'dir');
 
+  await rm(join(APP, '.next'), { recursive: true, force: true });
   // A build where the CAS variables exist only at run time (a CI build, a Docker image): the
   // eager route cannot be built, the lazy one can.
   await placeRoutes('eager');
