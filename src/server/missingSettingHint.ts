@@ -12,7 +12,7 @@ export function missingSettingHint(): string {
   if (env?.NEXT_PHASE === NEXT_BUILD_PHASE) {
     return (
       ' `next build` runs route modules without the variables the app gets when it runs: create the handler on first use,' +
-      " in GET after `await connection()` (from 'next/server'), as the README's route for a build without the CAS variables does."
+      " in GET after `await connection()` (imported from next/server), as the README's route for a build without the CAS variables does."
     );
   }
   return ' If it is set only where the app runs, not where it is built, create the handler on first use, in the request handler, rather than when the module loads.';

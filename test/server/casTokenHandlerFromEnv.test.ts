@@ -49,7 +49,7 @@ describe('casTokenHandlerFromEnv', () => {
   it('says how to create the handler on first use in Next.js when `next build` runs the module without the variables', () => {
     vi.stubEnv('NEXT_PHASE', 'phase-production-build');
     expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
-      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs route modules without the variables the app gets when it runs: create the handler on first use, in GET after `await connection()` (from 'next/server'), as the README's route for a build without the CAS variables does.",
+      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs route modules without the variables the app gets when it runs: create the handler on first use, in GET after `await connection()` (imported from next/server), as the README's route for a build without the CAS variables does.",
     );
   });
 
