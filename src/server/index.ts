@@ -10,6 +10,7 @@ export {
 } from './createCasTokenHandler.js';
 export type {
   CasTokenAuthorizeContext,
+  CasTokenAuthorizeResult,
   CasTokenHandler,
   CasTokenHandlerOptions,
   CasTokenLogger,
