@@ -17,18 +17,22 @@ const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
 
 /**
  * The README's Next.js recipe, block by block, and where each goes in the app. The app holds only
- * what the recipe leaves to the reader (`@/auth`, `@/components/VideoCall`), a layout, and the
- * dynamic page: the route handler and the client components are the README's, run as written.
+ * what the recipe leaves to the reader (`@/auth`, `@/rooms`, `@/components/VideoCall`), a layout,
+ * and a page with `useStreamToken`: the route handler, the room page, its client components and
+ * its error boundary are the README's, run as written.
  */
 const ROUTE = 'app/api/cas-token/route.ts';
 const RECIPES: Record<string, string> = {
   // Both are the route file: `placeRoutes` puts one or the other there, per build.
   'next-route': ROUTE,
   'next-route-lazy': ROUTE,
-  'next-provider': 'app/watch/CasToken.tsx',
-  'next-video': 'app/watch/Video.tsx',
-  'next-page': 'app/watch/page.tsx',
+  'next-provider': 'app/room/[room]/CasToken.tsx',
+  'next-video': 'app/room/[room]/Video.tsx',
+  'next-page': 'app/room/[room]/page.tsx',
+  'next-error': 'app/room/[room]/error.tsx',
 };
+/** The fixture's rooms.ts lets only staff into these. */
+const STAFF_ROOM = 'staff-meeting';
 /** The lazy route, served next to the eager one when the build has the CAS variables. */
 const LAZY_ROUTE = 'app/api/cas-token-lazy/route.ts';
 
@@ -45,6 +49,38 @@ let baseUrl: string;
 let browser: LaunchedChromium;
 /** A second browser, without the app's session cookie. */
 let signedOutBrowser: LaunchedChromium | undefined;
+
+interface Visit {
+  page: Page;
+  /** Errors nothing caught (`pageerror`). */
+  uncaught: string[];
+  /** What the page logged as an error or warning. */
+  logged: string[];
+  /** The statuses of the token proxy's answers to this page. */
+  tokenAnswers: number[];
+}
+
+/** Opens `path` in a new page of `where`, recording what it reports apart from the main page. */
+async function visit(where: BrowserContext, path: string): Promise<Visit> {
+  const opened: Visit = { page: await where.newPage(), uncaught: [], logged: [], tokenAnswers: [] };
+  opened.page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/api/cas-token') opened.tokenAnswers.push(response.status());
+  });
+  opened.page.on('pageerror', (error) => opened.uncaught.push(String(error)));
+  opened.page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') opened.logged.push(message.text());
+  });
+  await opened.page.goto(`${baseUrl}${path}`);
+  return opened;
+}
+
+/** Waits for the recipe's error boundary, or Next's page for an error nothing caught, and reads it. */
+async function shownText(page: Page): Promise<string> {
+  await page.waitForFunction(() => /join this watch party|not open to you|couldn.t load/i.test(document.body.innerText), undefined, {
+    timeout: 15_000,
+  });
+  return page.locator('body').innerText();
+}
 let context: BrowserContext;
 let page: Page;
 let recipes: Map<string, string>;
@@ -271,13 +307,13 @@ afterAll(async () => {
 });
 
 describe("the README's Next.js recipe in a Next.js 16 app (next build, next start)", () => {
-  it('builds, prerendering the static page with its Suspense fallback and logging no error', async () => {
-    expect(built.output).toMatch(/○ \/watch\b/);
+  it('builds, prerendering the room page as a shell that is its Suspense fallback, and logging no error', async () => {
+    expect(built.output).toMatch(/◐ \/room\/\[room\]/);
     expect(built.output).toMatch(/ƒ \/api\/cas-token\b/);
     expect(built.output).toMatch(/◐ \/live\/\[room\]/);
     expect(built.output).not.toMatch(/error|⨯|warn/i);
 
-    const html = await readFile(join(APP, '.next/server/app/watch.html'), 'utf8');
+    const html = await readFile(join(APP, '.next/server/app/room/[room].html'), 'utf8');
     expect(html).toContain('<p>Connecting…</p>');
     expect(html).not.toContain('data-testid="token"');
   });
@@ -295,8 +331,8 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
     expect(eagerWithoutCas.output).toMatch(/create the handler on first use.*await connection\(\)/);
   });
 
-  it('serves the static page with the fallback, then shows a token in the browser', async () => {
-    const response = await page.goto(`${baseUrl}/watch`);
+  it('serves the room named in the URL with the fallback, then shows a token in the browser', async () => {
+    const response = await page.goto(`${baseUrl}/room/movie-night`);
 
     expect(response?.status()).toBe(200);
     expect(await response?.text()).toContain('Connecting…');
@@ -324,31 +360,47 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
     expect(await page.getByTestId('status').getAttribute('data-status')).toBe('success');
   });
 
-  it("answers through the README's route handlers, and 401 without the app's session", async () => {
-    const signedIn = { headers: { cookie: 'session=fixture-user' } };
-    for (const path of ['/api/cas-token?room=movie-night', '/api/cas-token-lazy?room=movie-night']) {
-      const answer = await get(path, signedIn);
+  it.each(['/api/cas-token', '/api/cas-token-lazy'])(
+    "answers through the README's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
+    async (route) => {
+      const signedIn = { headers: { cookie: 'session=fixture-user' } };
+      const answer = await get(`${route}?room=movie-night`, signedIn);
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toEqual(expect.objectContaining({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number) }));
-    }
 
-    const refused = await get('/api/cas-token?room=movie-night');
-    expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body)).toMatchObject({ error: 'unauthorized' });
-  });
+      const signedOut = await get(`${route}?room=movie-night`);
+      expect([signedOut.status, JSON.parse(signedOut.body).error]).toEqual([401, 'unauthorized']);
+      const refused = await get(`${route}?room=${STAFF_ROOM}`, signedIn);
+      expect([refused.status, JSON.parse(refused.body).error]).toEqual([403, 'forbidden']);
+    },
+  );
 
   it('shows a signed-out visitor a message to sign in, not a crashed page', async () => {
     signedOutBrowser = await launchChromium();
-    const visitor = signedOutBrowser.context.pages()[0] ?? (await signedOutBrowser.context.newPage());
-    const uncaught: string[] = [];
-    visitor.on('pageerror', (error) => uncaught.push(String(error)));
 
-    await visitor.goto(`${baseUrl}/watch`);
-    // Whichever comes: the recipe's message, or Next's page for an error nothing caught.
-    await visitor.waitForFunction(() => /sign in|couldn.t load/i.test(document.body.innerText), undefined, { timeout: 15_000 });
+    const visitor = await visit(signedOutBrowser.context, '/room/movie-night');
 
-    expect(await visitor.locator('body').innerText()).toContain('Sign in to join this watch party.');
-    expect(uncaught).toEqual([]);
+    expect(await shownText(visitor.page)).toBe('Sign in to join this watch party.');
+    expect(visitor.tokenAnswers).toEqual([401]);
+    expect(visitor.uncaught).toEqual([]);
+    // Chromium's line for any 4xx, and Next's for an error an error.tsx caught, in production too.
+    expect(visitor.logged).toEqual([
+      'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+      expect.stringMatching(/^CasTokenError: The token proxy \/api\/cas-token refused the request with HTTP 401 .*: is the user signed in\?\n/),
+    ]);
+  });
+
+  it('shows a signed-in user refused the room that it is not open to them, not a sign-in prompt', async () => {
+    const refused = await visit(context, `/room/${STAFF_ROOM}`);
+
+    expect(await shownText(refused.page)).toBe('This watch party is not open to you.');
+    expect(refused.tokenAnswers).toEqual([403]);
+    expect(refused.uncaught).toEqual([]);
+    expect(refused.logged).toEqual([
+      'Failed to load resource: the server responded with a status of 403 (Forbidden)',
+      expect.stringMatching(/^CasTokenError: The token proxy \/api\/cas-token refused the request with HTTP 403 .*: the user may not join this room\.\n/),
+    ]);
+    await refused.page.close();
   });
 
   it('logs no error on the server and none in the page (no React #419), and no request fails', () => {

@@ -16,6 +16,7 @@ const RUN_BY: Record<string, string> = {
   'next-video': 'test/browser/nextApp.test.ts',
   'next-page': 'test/browser/nextApp.test.ts',
   'next-route-lazy': 'test/browser/nextApp.test.ts',
+  'next-error': 'test/browser/nextApp.test.ts',
   hono: 'test/server/readmeRecipes.test.ts',
   express: 'test/server/readmeRecipes.test.ts',
   'node-redis': 'test/server/readmeRedisRecipes.test.ts',
