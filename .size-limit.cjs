@@ -24,8 +24,9 @@ module.exports = [
     ignore: peers,
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
-    // outweigh bytes here. Still a guard against regressions.
-    limit: '9.8 kB',
+    // outweigh bytes here (the hint for a setting missing at build time is ~0.16 kB). Still a
+    // guard against regressions.
+    limit: '10 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
@@ -33,7 +34,7 @@ module.exports = [
     path: 'dist/server.js',
     import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
     gzip: true,
-    limit: '8.2 kB',
+    limit: '8.4 kB',
   },
   {
     name: 'react-cas-token/server, createRedisTokenStore alone',

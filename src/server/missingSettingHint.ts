@@ -10,10 +10,7 @@ const NEXT_BUILD_PHASE = 'phase-production-build';
 export function missingSettingHint(): string {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.NEXT_PHASE === NEXT_BUILD_PHASE) {
-    return (
-      ' `next build` runs route modules without the variables the app gets when it runs: create the handler on first use,' +
-      " in GET after `await connection()` (imported from next/server), as the README's route for a build without the CAS variables does."
-    );
+    return " `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the README's lazy Next.js route).";
   }
-  return ' If it is set only where the app runs, not where it is built, create the handler on first use, in the request handler, rather than when the module loads.';
+  return ' Set only at run time? Create the handler on first use, in the request handler.';
 }

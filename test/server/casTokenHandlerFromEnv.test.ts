@@ -42,14 +42,14 @@ describe('casTokenHandlerFromEnv', () => {
 
   it('says, when a variable is missing, that one set only at run time means creating the handler on first use', () => {
     expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
-      'The CAS URL is missing: pass `casUrl` or set CAS_URL. If it is set only where the app runs, not where it is built, create the handler on first use, in the request handler, rather than when the module loads.',
+      'The CAS URL is missing: pass `casUrl` or set CAS_URL. Set only at run time? Create the handler on first use, in the request handler.',
     );
   });
 
   it('says how to create the handler on first use in Next.js when `next build` runs the module without the variables', () => {
     vi.stubEnv('NEXT_PHASE', 'phase-production-build');
     expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
-      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs route modules without the variables the app gets when it runs: create the handler on first use, in GET after `await connection()` (imported from next/server), as the README's route for a build without the CAS variables does.",
+      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the README's lazy Next.js route).",
     );
   });
 
