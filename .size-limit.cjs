@@ -26,7 +26,7 @@ module.exports = [
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
     // outweigh bytes here. Still a guard against regressions.
-    limit: '11.5 kB',
+    limit: '11.8 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
@@ -34,7 +34,7 @@ module.exports = [
     path: 'dist/server.js',
     import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
     gzip: true,
-    limit: '8.3 kB',
+    limit: '8.4 kB',
   },
   {
     name: 'react-cas-token/server, createRedisTokenStore alone',

@@ -18,8 +18,8 @@ function clientOnly(): CasTokenError {
 /**
  * `useStreamToken` for a Suspense boundary: `token` is always a string. The component suspends
  * while there is no unexpired token (waiting out retries), and throws to the nearest error
- * boundary when the last request failed with no retry planned (`unauthorized`, a 4xx, an
- * unusable answer sent again and again).
+ * boundary when the last request failed with no retry planned (`unauthorized`, `forbidden`, a
+ * 4xx, an unusable answer sent again and again): an `error.tsx` in Next.js.
  *
  * It renders in the browser only: on a server (server rendering, `next build`) the nearest
  * `<Suspense>` shows its fallback, quietly in Next.js, and the browser renders the component.

@@ -5,7 +5,10 @@
  * - `timeout`: no answer within the time allowed. Retried.
  * - `http`: an answer with a non-2xx status other than 401/403; see `status` (and `proxyCode`
  *   for what failed behind the proxy). 5xx, 429 and 408 are retried, other 4xx are not.
- * - `unauthorized`: 401 or 403: the user (or, on the server, the API key) is not allowed. Not retried.
+ * - `unauthorized`: 401, or a redirect to an HTML page (a sign-in page): the user is not signed
+ *   in. On the server (`fetchCasToken`), CAS refusing the API key (401 or 403). Not retried.
+ * - `forbidden`: 403: the user may not have a token for this room (the proxy's `authorize`
+ *   answered `'forbidden'`); signing in again does not change that. Not retried.
  * - `invalid-response`: an answer that is not the expected JSON `{ token }`. Retried a few
  *   times (a proxy mid-deploy), then it stands.
  * - `invalid-token`: a token that is not a decodable JWT, or whose `exp`/`iat` are not numbers,
@@ -18,12 +21,13 @@ export type CasTokenErrorCode =
   | 'timeout'
   | 'http'
   | 'unauthorized'
+  | 'forbidden'
   | 'invalid-response'
   | 'invalid-token'
   | 'invalid-config';
 
 export interface CasTokenErrorOptions {
-  /** The HTTP status of the answer, for `http` and `unauthorized`. */
+  /** The HTTP status of the answer, for `http`, `unauthorized` and `forbidden`. */
   status?: number;
   /** How long the answer asked us to wait before trying again (`Retry-After`), in ms. */
   retryAfterMs?: number;
@@ -43,6 +47,7 @@ export interface CasTokenErrorOptions {
  * @example
  * ```ts
  * if (error?.code === 'unauthorized') redirectToLogin();
+ * if (error?.code === 'forbidden') showNotInvited();
  * ```
  */
 export class CasTokenError extends Error {

@@ -96,8 +96,12 @@ async function httpError(response: Response, url: string, stop: () => void): Pro
   const proxyCode = typeof body.error === 'string' && /^[\w.-]{1,64}$/.test(body.error) ? body.error : undefined;
   const message = typeof body.message === 'string' ? body.message.trim().slice(0, 300) : '';
   const said = proxyCode || message ? ` (${[proxyCode, message].filter(Boolean).join(': ')})` : '';
-  if (status === 401 || status === 403) {
-    return proxyError(url, 'unauthorized', `refused the request with HTTP ${status}${said}: is the user signed in?`, { status, proxyCode });
+  if (status === 401) {
+    return proxyError(url, 'unauthorized', `refused the request with HTTP 401${said}: is the user signed in?`, { status, proxyCode });
+  }
+  // Not a sign-in problem: the user is known, and refused this room.
+  if (status === 403) {
+    return proxyError(url, 'forbidden', `refused the request with HTTP 403${said}: the user may not join this room.`, { status, proxyCode });
   }
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
   const what =
@@ -170,8 +174,8 @@ function expiresInFromDate(token: string, date: string | null): number | undefin
  * Makes a fetcher that asks the app's own backend proxy (`react-cas-token/server`'s handler, or
  * any endpoint answering `{ token, expiresIn? }`) for a token: `GET url?room=<room>`.
  *
- * It fails with a `CasTokenError`: `unauthorized` on 401/403 and on a redirect to an HTML page (a
- * sign-in page), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
+ * It fails with a `CasTokenError`: `unauthorized` on 401 and on a redirect to an HTML page (a
+ * sign-in page), `forbidden` on 403 (this user may not join this room), `http` on other non-2xx answers (with `status`, `retryAfterMs`, and `proxyCode`
  * from the proxy's JSON error body `{ error, message }`), `invalid-response` on an answer that is
  * not JSON with a string `token` (or larger than 16 kB), `network` when the request fails,
  * `timeout` after `timeoutMs`, `invalid-config` where there is no `fetch` at all (Jest's stock

@@ -32,7 +32,7 @@ export type RetryDelay = number | ((failureCount: number, error: CasTokenError) 
  * - `bounded`: an answer the client cannot use (a bad or expired token, not JSON): a proxy
  *   mid-deploy may send one, but one that keeps sending them will not change, so after
  *   `UNUSABLE_ANSWER_ATTEMPTS` in a row the error stands;
- * - `never`: a refusal (`unauthorized`), another 4xx, a wrong setting.
+ * - `never`: a refusal (`unauthorized`, `forbidden`), another 4xx, a wrong setting.
  */
 export function retryClass(error: CasTokenError): 'always' | 'bounded' | 'never' {
   switch (error.code) {

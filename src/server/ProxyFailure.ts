@@ -6,6 +6,7 @@ export type CasTokenProxyErrorCode =
   | 'method-not-allowed'
   | 'invalid-room'
   | 'unauthorized'
+  | 'forbidden'
   | 'authorize-timeout'
   | 'too-many-rooms'
   | 'store-unavailable'

@@ -42,15 +42,15 @@ function checkHeaderValue(setting: (typeof SETTINGS)[number], value: string): vo
 
 /**
  * Checks the CAS settings and returns CAS's URL. Throws `invalid-config` with a message that
- * names the setting, and never quotes the key or the secret: a missing setting, a key or
- * secret that is not a valid header value, a URL that is not https (except on localhost), or
- * one holding credentials, a query or a fragment.
+ * names the setting, and never quotes the key or the secret: a missing setting (followed by
+ * `missingHint`), a key or secret that is not a valid header value, a URL that is not https
+ * (except on localhost), or one holding credentials, a query or a fragment.
  */
-export function checkCasConfig(config: Partial<CasCredentials>): URL {
+export function checkCasConfig(config: Partial<CasCredentials>, missingHint = ''): URL {
   for (const setting of SETTINGS) {
     const value: unknown = config[setting.name];
     if (typeof value !== 'string' || value.trim() === '') {
-      throw invalidConfig(`The ${setting.what} is missing: pass \`${setting.name}\` or set ${setting.env}.`);
+      throw invalidConfig(`The ${setting.what} is missing: pass \`${setting.name}\` or set ${setting.env}.${missingHint}`);
     }
   }
   for (const setting of SETTINGS.slice(1)) checkHeaderValue(setting, config[setting.name] as string);

@@ -11,7 +11,9 @@ export interface CasTokenHandlerFromEnvOptions extends Omit<CasTokenHandlerOptio
 
 /**
  * `createCasTokenHandler` with the CAS settings read from `CAS_URL`, `CAS_API_KEY` and
- * `CAS_API_SECRET`. A missing one throws `invalid-config` at once, naming the variable.
+ * `CAS_API_SECRET`. A missing one throws `invalid-config` at once, naming the variable (and, when
+ * `next build` runs the module, saying to create the handler on first use after
+ * `await connection()`).
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@ import { createRoomTokens, type CasTokenLogger } from './createRoomTokens.js';
 import { createStoreSettingsCheck } from './createStoreSettingsCheck.js';
 import { DEFAULT_CAS_TIMEOUT_MS, requestCasToken } from './fetchCasToken.js';
 import { isControlFlowError } from './isControlFlowError.js';
+import { missingSettingHint } from './missingSettingHint.js';
 import { ProxyFailure } from './ProxyFailure.js';
 import { describeError } from './redact.js';
 import type { RoomEntry } from './roomEntry.js';
@@ -40,18 +41,35 @@ export interface CasTokenAuthorizeContext {
   room: string;
 }
 
+/**
+ * What `authorize` answers:
+ * - `true`: grant a token for the room;
+ * - `false`: not signed in, 401 `unauthorized` (the client asks whether the user is signed in);
+ * - `'forbidden'`: signed in, but may not join this room, 403 `forbidden`;
+ * - a `Response`: answered as it is (a 429 with `Retry-After`, a redirect).
+ *
+ * Anything else a JavaScript caller might return counts as `false`.
+ */
+export type CasTokenAuthorizeResult = boolean | 'forbidden' | Response;
+
 export interface CasTokenHandlerOptions extends CasCredentials {
   /**
    * Decides whether this request may have a token for `room`: check the app's session, whether
-   * this user may join this room, and rate limits. Only `true` grants; anything else answers 401
-   * without calling CAS. A `Response` (e.g. a 429 with `Retry-After`) is answered as it is.
-   * Without it anyone who can reach the endpoint gets a token for any room (the handler warns
-   * once when created).
+   * this user may join this room, and rate limits. Only `true` grants. `false` (not signed in)
+   * answers 401 and `'forbidden'` (signed in, but not for this room) 403, without calling CAS.
+   * A `Response` (e.g. a 429 with `Retry-After`) is answered as it is. Without it anyone who can
+   * reach the endpoint gets a token for any room (the handler warns once when created).
+   *
+   * @example
+   * ```ts
+   * authorize: async (request, { room }) => {
+   *   const session = await auth();
+   *   if (!session) return false; // 401: sign in
+   *   return (await mayJoin(session.user, room)) ? true : 'forbidden'; // 403: not this room
+   * },
+   * ```
    */
-  authorize?: (
-    request: Request,
-    context: CasTokenAuthorizeContext,
-  ) => boolean | Response | Promise<boolean | Response>;
+  authorize?: (request: Request, context: CasTokenAuthorizeContext) => CasTokenAuthorizeResult | Promise<CasTokenAuthorizeResult>;
   /**
    * The room (CAS session) a request is for; null answers 400. Used as is, up to 512 characters
    * of well-formed Unicode (a lone surrogate answers 400: it has no bytes of its own in a store).
@@ -176,13 +194,14 @@ function defaultRoom(request: Request): string | null {
  *   apiSecret: process.env.CAS_API_SECRET!,
  *   authorize: async (request, { room }) => {
  *     const user = await getSession(request);
- *     return user !== null && (await mayJoin(user, room));
+ *     if (user === null) return false; // 401
+ *     return (await mayJoin(user, room)) ? true : 'forbidden'; // 403
  *   },
  * });
  * ```
  */
 export function createCasTokenHandler(options: CasTokenHandlerOptions): CasTokenHandler {
-  checkCasConfig(options);
+  checkCasConfig(options, missingSettingHint());
   const refreshLeadMs = checkDuration('refreshLeadMs', options.refreshLeadMs, DEFAULT_SERVER_REFRESH_LEAD_MS, false);
   const timeoutMs = checkDuration('timeoutMs', options.timeoutMs, DEFAULT_CAS_TIMEOUT_MS, true);
   const storeTimeoutMs = checkDuration('storeTimeoutMs', options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, true);
@@ -238,6 +257,9 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
     if (authorize !== undefined) {
       const verdict = await appCall('authorize', () => authorize(request, { room }), deadline);
       if (verdict instanceof Response) return appAnswer(verdict);
+      if (verdict === 'forbidden') {
+        return failureAnswer(new ProxyFailure(403, 'forbidden', 'This user may not have a token for this room.'));
+      }
       if (verdict !== true) return failureAnswer(new ProxyFailure(401, 'unauthorized', 'This request may not have a token.'));
     }
     checkStoreSettings();

@@ -75,6 +75,8 @@ export interface RoomTokens {
 
 const CAS_ANSWERS: Record<CasTokenErrorCode, { status: number; code: CasTokenProxyErrorCode; message: string }> = {
   unauthorized: { status: 502, code: 'cas-unauthorized', message: "The token service refused this server's credentials." },
+  // fetchCasToken reads CAS's 403 as `unauthorized` too; should one come, it means the same.
+  forbidden: { status: 502, code: 'cas-unauthorized', message: "The token service refused this server's credentials." },
   http: { status: 502, code: 'cas-http', message: 'The token service answered with an error.' },
   network: { status: 502, code: 'cas-network', message: 'The token service could not be reached.' },
   timeout: { status: 504, code: 'cas-timeout', message: 'The token service did not answer in time.' },

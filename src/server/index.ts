@@ -11,6 +11,7 @@ export {
 } from './createCasTokenHandler.js';
 export type {
   CasTokenAuthorizeContext,
+  CasTokenAuthorizeResult,
   CasTokenHandler,
   CasTokenHandlerOptions,
   CasTokenLogger,

@@ -36,11 +36,12 @@ const MESSAGES: Record<CasTokenErrorCode, string> = {
   timeout: 'The token proxy did not answer in time (simulated timeout).',
   http: 'The token proxy answered HTTP 503 (simulated).',
   unauthorized: 'The token proxy refused the request (simulated HTTP 401): is the user signed in?',
+  forbidden: 'The token proxy refused the request (simulated HTTP 403): the user may not join this room.',
   'invalid-response': 'The token proxy answered an HTML page instead of JSON (simulated).',
   'invalid-token': 'The token is not a decodable JWT (simulated).',
   'invalid-config': 'A setting is missing (simulated).',
 };
-const STATUS: Partial<Record<CasTokenErrorCode, number>> = { http: 503, unauthorized: 401 };
+const STATUS: Partial<Record<CasTokenErrorCode, number>> = { http: 503, unauthorized: 401, forbidden: 403 };
 
 function toError(failure: MockFailure, call: MockFetcherCall): CasTokenError {
   if (typeof failure !== 'string') return failure;

@@ -10,7 +10,8 @@ import { checkMockTokenOptions, createMockTokenSource, type MockCall, type MockF
  * |---|---|---|
  * | `'network'` | `Response.error()` (a network error; MSW rejects the `fetch`) | `network` |
  * | `'timeout'` | none, until the request is aborted | `timeout`, after the fetcher's `timeoutMs` |
- * | `'unauthorized'` | 401 `{ error: 'unauthorized' }` | `unauthorized` |
+ * | `'unauthorized'` | 401 `{ error: 'unauthorized' }`: `authorize` answered false | `unauthorized` |
+ * | `'forbidden'` | 403 `{ error: 'forbidden' }`: `authorize` answered `'forbidden'` | `forbidden` |
  * | `'http'` | 502 `{ error: 'cas-http' }`: CAS failed behind the proxy | `http`, `status` 502 |
  * | `'invalid-response'` | 200 with an HTML page (the app's index.html, where the route is missing) | `invalid-response` |
  * | `'invalid-token'` | 200 `{ token: 'not-a-jwt' }` | `invalid-token` |
@@ -91,6 +92,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 const ANSWERS: Record<Exclude<MockProxyFailure, Response | 'network' | 'timeout'>, () => Response> = {
   unauthorized: () => json(401, { error: 'unauthorized', message: 'This request may not have a token.' }),
+  forbidden: () => json(403, { error: 'forbidden', message: 'This user may not have a token for this room.' }),
   http: () => json(502, { error: 'cas-http', message: 'The token service answered with an error.' }),
   'invalid-response': () => new Response(HTML_PAGE, { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } }),
   'invalid-token': () => json(200, { token: 'not-a-jwt', expiresIn: 60_000 }),

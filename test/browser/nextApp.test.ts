@@ -17,17 +17,24 @@ const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
 
 /**
  * The README's Next.js recipe, block by block, and where each goes in the app. The app holds only
- * what the recipe leaves to the reader (`@/auth`, `@/components/VideoCall`), a layout, and the
- * dynamic page: the route handler and the client components are the README's, run as written.
+ * what the recipe leaves to the reader (`@/auth`, `@/rooms`, `@/components/VideoCall`), a layout,
+ * and a page with `useStreamToken`: the route handler, the room page, its client components and
+ * its error boundary are the README's, run as written.
  */
-const RECIPES: Record<string, { file: string; named: boolean }> = {
-  'next-route': { file: 'app/api/cas-token/route.ts', named: true },
-  'next-provider': { file: 'app/watch/CasToken.tsx', named: true },
-  'next-video': { file: 'app/watch/Video.tsx', named: true },
-  'next-page': { file: 'app/watch/page.tsx', named: true },
-  // The same route, created on first use: served next to the first one.
-  'next-route-lazy': { file: 'app/api/cas-token-lazy/route.ts', named: false },
+const ROUTE = 'app/api/cas-token/route.ts';
+const RECIPES: Record<string, string> = {
+  // Both are the route file: `placeRoutes` puts one or the other there, per build.
+  'next-route': ROUTE,
+  'next-route-lazy': ROUTE,
+  'next-provider': 'app/room/[room]/CasToken.tsx',
+  'next-video': 'app/room/[room]/Video.tsx',
+  'next-page': 'app/room/[room]/page.tsx',
+  'next-error': 'app/room/[room]/error.tsx',
 };
+/** The fixture's rooms.ts lets only staff into these. */
+const STAFF_ROOM = 'staff-meeting';
+/** The lazy route, served next to the eager one when the build has the CAS variables. */
+const LAZY_ROUTE = 'app/api/cas-token-lazy/route.ts';
 
 interface Exchange {
   url: string;
@@ -40,10 +47,49 @@ let mockCas: MockCas;
 let server: ChildProcess | undefined;
 let baseUrl: string;
 let browser: LaunchedChromium;
+/** A second browser, without the app's session cookie. */
+let signedOutBrowser: LaunchedChromium | undefined;
+
+interface Visit {
+  page: Page;
+  /** Errors nothing caught (`pageerror`). */
+  uncaught: string[];
+  /** What the page logged as an error or warning. */
+  logged: string[];
+  /** The statuses of the token proxy's answers to this page. */
+  tokenAnswers: number[];
+}
+
+/** Opens `path` in a new page of `where`, recording what it reports apart from the main page. */
+async function visit(where: BrowserContext, path: string): Promise<Visit> {
+  const opened: Visit = { page: await where.newPage(), uncaught: [], logged: [], tokenAnswers: [] };
+  opened.page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/api/cas-token') opened.tokenAnswers.push(response.status());
+  });
+  opened.page.on('pageerror', (error) => opened.uncaught.push(String(error)));
+  opened.page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') opened.logged.push(message.text());
+  });
+  await opened.page.goto(`${baseUrl}${path}`);
+  return opened;
+}
+
+/** Waits for the recipe's error boundary, or Next's page for an error nothing caught, and reads it. */
+async function shownText(page: Page): Promise<string> {
+  await page.waitForFunction(() => /join this watch party|not open to you|couldn.t load/i.test(document.body.innerText), undefined, {
+    timeout: 15_000,
+  });
+  return page.locator('body').innerText();
+}
 let context: BrowserContext;
 let page: Page;
-let buildOutput = '';
-let buildSeconds = 0;
+let recipes: Map<string, string>;
+/** The build that is served: both routes, with the CAS variables. */
+let built: Build;
+/** README: "a build without the CAS variables fails there" with the eager route... */
+let eagerWithoutCas: Build;
+/** ...and builds with the lazy one. */
+let lazyWithoutCas: Build;
 let serverOutput = '';
 const buildKey = `build-key-${randomUUID()}`;
 const buildSecret = `build-secret-${randomUUID()}`;
@@ -80,22 +126,46 @@ function exited(child: ChildProcess, timeoutMs: number, what: string): Promise<n
   });
 }
 
-async function nextBuild(): Promise<void> {
+interface Build {
+  code: number | null;
+  output: string;
+  seconds: number;
+}
+
+/**
+ * `next build` with `env` (CAS variables included or not), into a `.next` emptied of everything
+ * but Turbopack's cache, which the builds of one run share.
+ */
+async function nextBuild(env: NodeJS.ProcessEnv): Promise<Build> {
+  for (const entry of await readdir(join(APP, '.next')).catch(() => [])) {
+    if (entry !== 'cache') await rm(join(APP, '.next', entry), { recursive: true, force: true });
+  }
   const started = Date.now();
-  const child = spawn(process.execPath, [NEXT_BIN, 'build'], {
-    cwd: APP,
-    // Values for the route modules that `next build` loads, none of which may reach the output.
-    env: nextEnv({ CAS_URL: 'https://cas.example.invalid', CAS_API_KEY: buildKey, CAS_API_SECRET: buildSecret }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk) => (buildOutput += String(chunk)));
-  child.stderr!.on('data', (chunk) => (buildOutput += String(chunk)));
+  const child = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: APP, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
   const code = await exited(child, 240_000, 'next build').catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });
-  buildSeconds = (Date.now() - started) / 1000;
-  if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${buildOutput}`);
+  const build = { code, output, seconds: (Date.now() - started) / 1000 };
+  console.info(`next build took ${build.seconds.toFixed(1)} s (exit ${code})`);
+  return build;
+}
+
+/**
+ * The route files of a build: `eager` is the README's `next-route`, with the lazy route served
+ * next to it; `lazy` is the README's `next-route-lazy` in its place, for a build without the CAS
+ * variables.
+ */
+async function placeRoutes(kind: 'eager' | 'lazy' | 'both'): Promise<void> {
+  await rm(dirname(join(APP, LAZY_ROUTE)), { recursive: true, force: true });
+  await writeFile(join(APP, ROUTE), recipes.get(kind === 'lazy' ? 'next-route-lazy' : 'next-route')!);
+  if (kind === 'both') {
+    await mkdir(dirname(join(APP, LAZY_ROUTE)), { recursive: true });
+    await writeFile(join(APP, LAZY_ROUTE), recipes.get('next-route-lazy')!);
+  }
 }
 
 async function nextStart(): Promise<string> {
@@ -168,13 +238,14 @@ beforeAll(async () => {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first (\`npm test\` does).`);
   }
 
-  const recipes = readRecipes(await readFile(join(ROOT, 'README.md'), 'utf8'));
+  recipes = readRecipes(await readFile(join(ROOT, 'README.md'), 'utf8'));
   // The Next.js recipes; the README's others (Hono, Express, Redis, tests, stories) run elsewhere.
   expect([...recipes.keys()].filter((name) => name.startsWith('next-')).sort()).toEqual(Object.keys(RECIPES).sort());
-  for (const [name, { file, named }] of Object.entries(RECIPES)) {
+  for (const [name, file] of Object.entries(RECIPES)) {
     const code = recipes.get(name)!;
     // The file a block says it is, is the file it becomes.
-    if (named) expect(code.split('\n', 1)[0]).toMatch(new RegExp(`^// ${file}\\b`));
+    expect(code.split('\n', 1)[0]).toMatch(new RegExp(`^// ${file.replace(/[[\]]/g, '\\$&')}\\b`));
+    if (file === ROUTE) continue;
     await mkdir(dirname(join(APP, file)), { recursive: true });
     await writeFile(join(APP, file), code);
   }
@@ -188,8 +259,18 @@ beforeAll(async () => {
   await symlink('../../../../../dist', join(installed, 'dist'), 'dir');
 
   await rm(join(APP, '.next'), { recursive: true, force: true });
-  await nextBuild();
-  console.info(`next build took ${buildSeconds.toFixed(1)} s`);
+  // A build where the CAS variables exist only at run time (a CI build, a Docker image): the
+  // eager route cannot be built, the lazy one can.
+  await placeRoutes('eager');
+  eagerWithoutCas = await nextBuild(nextEnv({}));
+  await placeRoutes('lazy');
+  lazyWithoutCas = await nextBuild(nextEnv({}));
+
+  // Served: both routes, built with values for the route modules that `next build` loads, none of
+  // which may reach the output.
+  await placeRoutes('both');
+  built = await nextBuild(nextEnv({ CAS_URL: 'https://cas.example.invalid', CAS_API_KEY: buildKey, CAS_API_SECRET: buildSecret }));
+  if (built.code !== 0) throw new Error(`next build failed (exit ${built.code}):\n${built.output}`);
 
   mockCas = await startMockCas({ apiKey: `mock-key-${randomUUID()}`, apiSecret: `mock-secret-${randomUUID()}`, lifetimeMs: LIFETIME_MS });
   baseUrl = await nextStart();
@@ -213,10 +294,11 @@ beforeAll(async () => {
       })(),
     );
   });
-}, 360_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
+  await signedOutBrowser?.close();
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     await exited(server, 10_000, 'next start').catch(() => server?.kill('SIGKILL'));
@@ -225,19 +307,32 @@ afterAll(async () => {
 });
 
 describe("the README's Next.js recipe in a Next.js 16 app (next build, next start)", () => {
-  it('builds, prerendering the static page with its Suspense fallback and logging no error', async () => {
-    expect(buildOutput).toMatch(/○ \/watch\b/);
-    expect(buildOutput).toMatch(/ƒ \/api\/cas-token\b/);
-    expect(buildOutput).toMatch(/ƒ \/live\/\[room\]/);
-    expect(buildOutput).not.toMatch(/error|⨯|warn/i);
+  it('builds, prerendering the room page as a shell that is its Suspense fallback, and logging no error', async () => {
+    expect(built.output).toMatch(/◐ \/room\/\[room\]/);
+    expect(built.output).toMatch(/ƒ \/api\/cas-token\b/);
+    expect(built.output).toMatch(/◐ \/live\/\[room\]/);
+    expect(built.output).not.toMatch(/error|⨯|warn/i);
 
-    const html = await readFile(join(APP, '.next/server/app/watch.html'), 'utf8');
+    const html = await readFile(join(APP, '.next/server/app/room/[room].html'), 'utf8');
     expect(html).toContain('<p>Connecting…</p>');
     expect(html).not.toContain('data-testid="token"');
   });
 
-  it('serves the static page with the fallback, then shows a token in the browser', async () => {
-    const response = await page.goto(`${baseUrl}/watch`);
+  it('builds without the CAS variables when the route is the lazy one (next-route-lazy)', () => {
+    expect(lazyWithoutCas.output).not.toMatch(/error|⨯|warn/i);
+    expect(lazyWithoutCas.code).toBe(0);
+    expect(lazyWithoutCas.output).toMatch(/ƒ \/api\/cas-token\b/);
+  });
+
+  it('fails a build without the CAS variables on the eager route, pointing at the lazy one', () => {
+    expect(eagerWithoutCas.code).not.toBe(0);
+    expect(eagerWithoutCas.output).toMatch(/Failed to collect (configuration|page data) for \/api\/cas-token/);
+    expect(eagerWithoutCas.output).toContain('The CAS URL is missing');
+    expect(eagerWithoutCas.output).toMatch(/create the handler on first use.*await connection\(\)/);
+  });
+
+  it('serves the room named in the URL with the fallback, then shows a token in the browser', async () => {
+    const response = await page.goto(`${baseUrl}/room/movie-night`);
 
     expect(response?.status()).toBe(200);
     expect(await response?.text()).toContain('Connecting…');
@@ -265,17 +360,47 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
     expect(await page.getByTestId('status').getAttribute('data-status')).toBe('success');
   });
 
-  it("answers through the README's route handlers, and 401 without the app's session", async () => {
-    const signedIn = { headers: { cookie: 'session=fixture-user' } };
-    for (const path of ['/api/cas-token?room=movie-night', '/api/cas-token-lazy?room=movie-night']) {
-      const answer = await get(path, signedIn);
+  it.each(['/api/cas-token', '/api/cas-token-lazy'])(
+    "answers through the README's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
+    async (route) => {
+      const signedIn = { headers: { cookie: 'session=fixture-user' } };
+      const answer = await get(`${route}?room=movie-night`, signedIn);
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toEqual(expect.objectContaining({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number) }));
-    }
 
-    const refused = await get('/api/cas-token?room=movie-night');
-    expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body)).toMatchObject({ error: 'unauthorized' });
+      const signedOut = await get(`${route}?room=movie-night`);
+      expect([signedOut.status, JSON.parse(signedOut.body).error]).toEqual([401, 'unauthorized']);
+      const refused = await get(`${route}?room=${STAFF_ROOM}`, signedIn);
+      expect([refused.status, JSON.parse(refused.body).error]).toEqual([403, 'forbidden']);
+    },
+  );
+
+  it('shows a signed-out visitor a message to sign in, not a crashed page', async () => {
+    signedOutBrowser = await launchChromium();
+
+    const visitor = await visit(signedOutBrowser.context, '/room/movie-night');
+
+    expect(await shownText(visitor.page)).toBe('Sign in to join this watch party.');
+    expect(visitor.tokenAnswers).toEqual([401]);
+    expect(visitor.uncaught).toEqual([]);
+    // Chromium's line for any 4xx, and Next's for an error an error.tsx caught, in production too.
+    expect(visitor.logged).toEqual([
+      'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+      expect.stringMatching(/^CasTokenError: The token proxy \/api\/cas-token refused the request with HTTP 401 .*: is the user signed in\?\n/),
+    ]);
+  });
+
+  it('shows a signed-in user refused the room that it is not open to them, not a sign-in prompt', async () => {
+    const refused = await visit(context, `/room/${STAFF_ROOM}`);
+
+    expect(await shownText(refused.page)).toBe('This watch party is not open to you.');
+    expect(refused.tokenAnswers).toEqual([403]);
+    expect(refused.uncaught).toEqual([]);
+    expect(refused.logged).toEqual([
+      'Failed to load resource: the server responded with a status of 403 (Forbidden)',
+      expect.stringMatching(/^CasTokenError: The token proxy \/api\/cas-token refused the request with HTTP 403 .*: the user may not join this room\.\n/),
+    ]);
+    await refused.page.close();
   });
 
   it('logs no error on the server and none in the page (no React #419), and no request fails', () => {
@@ -292,7 +417,7 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
     await Promise.all(reading);
     const files = await listFiles(join(APP, '.next/static'));
     const bundle = (await Promise.all(files.map((file) => readFile(file, 'utf8')))).join('\n');
-    const everything = [bundle, serverOutput, buildOutput, ...traffic.flatMap((exchange) => [exchange.url, exchange.headers, exchange.body])].join('\n');
+    const everything = [bundle, serverOutput, built.output, lazyWithoutCas.output, eagerWithoutCas.output, ...traffic.flatMap((exchange) => [exchange.url, exchange.headers, exchange.body])].join('\n');
 
     // What is searched is the real thing: the client code and the token answers are in it.
     expect(bundle).toContain('/api/cas-token');

@@ -121,9 +121,24 @@ describe('createProxyFetcher', () => {
     expect(info.expiresAt).toBe(1_000 + 5 * 60_000);
   });
 
-  it.each([401, 403])('reads %i as unauthorized', async (status) => {
-    const error = await failureOf(fetchFrom(`/s${status}`, json(status, { error: 'no' })));
-    expect(error).toMatchObject({ code: 'unauthorized', status });
+  it('reads 401 as unauthorized, asking whether the user is signed in', async () => {
+    const error = await failureOf(fetchFrom('/s401', json(401, { error: 'unauthorized', message: 'This request may not have a token.' })));
+    expect(error).toMatchObject({ code: 'unauthorized', status: 401, proxyCode: 'unauthorized' });
+    expect(error.message).toMatch(/HTTP 401 \(unauthorized: This request may not have a token\.\): is the user signed in\?$/);
+  });
+
+  it('reads 403 as forbidden: this user may not join the room, which signing in again does not change', async () => {
+    const error = await failureOf(
+      fetchFrom('/s403', json(403, { error: 'forbidden', message: 'This user may not have a token for this room.' })),
+    );
+    expect(error).toMatchObject({ code: 'forbidden', status: 403, proxyCode: 'forbidden' });
+    expect(error.message).toMatch(/HTTP 403 \(forbidden: This user may not have a token for this room\.\): the user may not join this room\.$/);
+    expect(error.message).not.toMatch(/signed in/);
+  });
+
+  it('reads any 403 as forbidden, also one without the proxy\'s JSON body', async () => {
+    const error = await failureOf(fetchFrom('/plain403', (_req, res) => res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden')));
+    expect(error).toMatchObject({ code: 'forbidden', status: 403 });
   });
 
   it('reads another non-2xx answer as http, with its status and Retry-After', async () => {

@@ -174,6 +174,7 @@ describe('retried failures', () => {
 describe('failures that are not retried', () => {
   it.each([
     ['unauthorized', new CasTokenError('unauthorized', 'no', { status: 401 })],
+    ['forbidden', new CasTokenError('forbidden', 'not this room', { status: 403 })],
     ['a 4xx', new CasTokenError('http', 'bad', { status: 400 })],
   ])('does not retry %s on its own', async (_, error) => {
     const fetcher = createMockFetcher({ failures: () => error });

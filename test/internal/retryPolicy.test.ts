@@ -24,11 +24,11 @@ describe('retry policy', () => {
 
   it('retries an unusable answer a few times, and never a refusal, another 4xx or a wrong setting', () => {
     expect([error('invalid-response'), error('invalid-token')].map(retryClass)).toEqual(['bounded', 'bounded']);
-    expect([error('http', { status: 404 }), error('unauthorized', { status: 401 }), error('invalid-config')].map(retryClass)).toEqual([
-      'never',
-      'never',
-      'never',
-    ]);
+    expect(
+      [error('http', { status: 404 }), error('unauthorized', { status: 401 }), error('forbidden', { status: 403 }), error('invalid-config')].map(
+        retryClass,
+      ),
+    ).toEqual(['never', 'never', 'never', 'never']);
   });
 
   it('doubles the wait up to 30 s while a token is held, with jitter between 75% and 100%', () => {

@@ -21,6 +21,7 @@ const RUN_BY: Record<string, string> = {
   'react-router-room': 'test/browser/reactRouterApp.test.ts',
   'react-router-entry-server': 'test/browser/reactRouterApp.test.ts',
   'react-router-entry-client': 'test/browser/reactRouterApp.test.ts',
+  'next-error': 'test/browser/nextApp.test.ts',
   hono: 'test/server/readmeRecipes.test.ts',
   express: 'test/server/readmeRecipes.test.ts',
   'node-redis': 'test/server/readmeRedisRecipes.test.ts',

@@ -40,6 +40,19 @@ describe('casTokenHandlerFromEnv', () => {
     );
   });
 
+  it('says, when a variable is missing, that one set only at run time means creating the handler on first use', () => {
+    expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
+      'The CAS URL is missing: pass `casUrl` or set CAS_URL. Set only at run time? Create the handler on first use, in the request handler.',
+    );
+  });
+
+  it('says how to create the handler on first use in Next.js when `next build` runs the module without the variables', () => {
+    vi.stubEnv('NEXT_PHASE', 'phase-production-build');
+    expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
+      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the README's lazy Next.js route).",
+    );
+  });
+
   it('throws invalid-config, not a ReferenceError, in a runtime without `process`', () => {
     vi.stubGlobal('process', undefined);
     let thrown: unknown;

@@ -157,6 +157,30 @@ describe('createCasTokenHandler: authorize', () => {
     expect(cas.calls).toBe(0);
   });
 
+  it("answers 403 forbidden without calling CAS when authorize says 'forbidden': signed in, but not for this room", async () => {
+    const handler = handlerFor({ authorize: () => 'forbidden' });
+    expect(await read(await handler(tokenRequest('room-1')))).toEqual({
+      status: 403,
+      body: { error: 'forbidden', message: 'This user may not have a token for this room.' },
+    });
+    expect(cas.calls).toBe(0);
+  });
+
+  it("tells a request without a session (false: 401) from a user refused one room ('forbidden': 403)", async () => {
+    const handler = handlerFor({
+      authorize: (request, { room }) => {
+        const user = request.headers.get('cookie');
+        if (user === null) return false;
+        return room === 'staff' && user !== 'staff' ? 'forbidden' : true;
+      },
+    });
+    const signedIn = { headers: { cookie: 'ada' } };
+    expect((await read(await handler(tokenRequest('staff')))).body.error).toBe('unauthorized');
+    expect((await read(await handler(tokenRequest('staff', signedIn)))).body.error).toBe('forbidden');
+    expect((await handler(tokenRequest('lobby', signedIn))).status).toBe(200);
+    expect((await handler(tokenRequest('staff', { headers: { cookie: 'staff' } }))).status).toBe(200);
+  });
+
   it('tells authorize the room the handler will serve, so it can check that this user may join it', async () => {
     const authorize = vi.fn((request: Request, { room }: { room: string }) => request.headers.get('cookie') === 'vip=yes' || room !== 'vip');
     const handler = handlerFor({ authorize });
@@ -179,7 +203,8 @@ describe('createCasTokenHandler: authorize', () => {
     ['an object', { allowed: true }],
     ['undefined', undefined],
     ['a promise of "yes"', Promise.resolve('yes')],
-  ])('grants nothing when authorize answers %s: only true grants', async (_case, verdict) => {
+    ['the string "Forbidden"', 'Forbidden'],
+  ])('grants nothing when authorize answers %s: only true grants, and only exactly "forbidden" is a 403', async (_case, verdict) => {
     const handler = handlerFor({ authorize: (() => verdict) as unknown as CasTokenHandlerOptions['authorize'] });
     expect((await read(await handler(tokenRequest('room-1')))).status).toBe(401);
     expect(cas.calls).toBe(0);

@@ -87,11 +87,12 @@ describe('the Hono recipe in the README, run as written', () => {
     expect(cas.calls).toBe(1);
   });
 
-  it('answers 401 to a request without a session, and to a user who may not join the room', async () => {
+  it('answers 401 to a request without a session, and 403 to a signed-in user who may not join the room', async () => {
     await run('hono');
-    expect((await get('/api/cas-token?room=movie-night')).status).toBe(401);
+    const signedOut = await get('/api/cas-token?room=movie-night');
+    expect([signedOut.status, (await signedOut.json()).error]).toEqual([401, 'unauthorized']);
     const denied = await get('/api/cas-token?room=staff-meeting', { headers: { cookie: 'session=alice' } });
-    expect(await denied.json()).toMatchObject({ error: 'unauthorized' });
+    expect([denied.status, (await denied.json()).error]).toEqual([403, 'forbidden']);
     expect((await get('/api/cas-token?room=staff-meeting', { headers: { cookie: 'session=staff.bob' } })).status).toBe(200);
     expect(cas.calls).toBe(1);
   });

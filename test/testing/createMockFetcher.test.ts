@@ -89,13 +89,14 @@ describe('createMockFetcher', () => {
   });
 
   it('fails the chosen calls with the chosen CasTokenError codes', async () => {
-    const fetcher = createMockFetcher({ failures: { 2: 'network', 3: 'unauthorized' } });
+    const fetcher = createMockFetcher({ failures: { 2: 'network', 3: 'unauthorized', 4: 'forbidden' } });
 
     await expect(ask(fetcher)).resolves.toHaveProperty('token');
     await expect(ask(fetcher)).rejects.toMatchObject({ name: 'CasTokenError', code: 'network' });
-    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'unauthorized', status: 401 });
+    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'unauthorized', status: 401, message: expect.stringContaining('signed in') });
+    await expect(ask(fetcher)).rejects.toMatchObject({ code: 'forbidden', status: 403, message: expect.not.stringContaining('signed in') });
     await expect(ask(fetcher)).resolves.toHaveProperty('token');
-    expect(fetcher.calls.map((call) => call.status)).toEqual(['success', 'error', 'error', 'success']);
+    expect(fetcher.calls.map((call) => call.status)).toEqual(['success', 'error', 'error', 'error', 'success']);
     expect(fetcher.calls[1]!.error).toBeInstanceOf(CasTokenError);
   });
 

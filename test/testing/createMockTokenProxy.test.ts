@@ -110,6 +110,7 @@ describe('createMockTokenProxy', () => {
 
   it.each<[MockProxyFailure, number, Record<string, unknown>, Record<string, string>]>([
     ['unauthorized', 401, { error: 'unauthorized' }, {}],
+    ['forbidden', 403, { error: 'forbidden' }, {}],
     ['http', 502, { error: 'cas-http' }, {}],
     ['invalid-room', 400, { error: 'invalid-room' }, {}],
     ['cas-unauthorized', 502, { error: 'cas-unauthorized' }, {}],
@@ -160,6 +161,7 @@ describe('createMockTokenProxy', () => {
   it.each<[MockProxyFailure, Partial<CasTokenError>]>([
     ['network', { code: 'network' }],
     ['unauthorized', { code: 'unauthorized', status: 401 }],
+    ['forbidden', { code: 'forbidden', status: 403 }],
     ['http', { code: 'http', status: 502 }],
     ['invalid-response', { code: 'invalid-response' }],
     ['invalid-token', { code: 'invalid-token' }],
@@ -402,11 +404,14 @@ describe('createMockTokenProxy against the real createCasTokenHandler', () => {
     if (failure) expect(fakeBody.error).toBe(failure);
   });
 
-  it('answers a refused request as the real handler does when authorize says no', async () => {
+  it.each([
+    ['unauthorized', false],
+    ['forbidden', 'forbidden'],
+  ] as const)("answers '%s' as the real handler does when authorize answers %s", async (failure, verdict) => {
     const cas = await startCas();
     try {
-      const real = createCasTokenHandler({ ...credentials(cas), authorize: () => false, logger: captureLogger() });
-      const fake = createMockTokenProxy({ failures: () => 'unauthorized' });
+      const real = createCasTokenHandler({ ...credentials(cas), authorize: () => verdict, logger: captureLogger() });
+      const fake = createMockTokenProxy({ failures: () => failure });
       const [realAnswer, fakeAnswer] = [await real(new Request(URL_OF('r'))), await fake(new Request(URL_OF('r')))];
 
       expect(shape(fakeAnswer)).toEqual(shape(realAnswer));

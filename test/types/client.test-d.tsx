@@ -233,7 +233,7 @@ describe('decodeStreamToken and StreamTokenInfo', () => {
 describe('CasTokenError', () => {
   it('is an Error with a code a program can switch on exhaustively', () => {
     expectTypeOf<CasTokenErrorCode>().toEqualTypeOf<
-      'network' | 'timeout' | 'http' | 'unauthorized' | 'invalid-response' | 'invalid-token' | 'invalid-config'
+      'network' | 'timeout' | 'http' | 'unauthorized' | 'forbidden' | 'invalid-response' | 'invalid-token' | 'invalid-config'
     >();
     const error = new CasTokenError('http', 'The proxy answered HTTP 503.', { status: 503, retryAfterMs: 1_000 });
     expectTypeOf(error).toExtend<Error>();
@@ -249,6 +249,7 @@ describe('CasTokenError', () => {
         case 'http':
           return 'retried';
         case 'unauthorized':
+        case 'forbidden':
         case 'invalid-response':
         case 'invalid-token':
         case 'invalid-config':
@@ -261,7 +262,7 @@ describe('CasTokenError', () => {
     };
     void describeCode;
     // @ts-expect-error not one of the codes
-    void new CasTokenError('forbidden', 'no');
+    void new CasTokenError('denied', 'no');
     // @ts-expect-error codes are read-only
     error.code = 'network';
   });

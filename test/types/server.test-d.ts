@@ -15,6 +15,7 @@ import {
   toNodeHandler,
   TokenStoreFullError,
   type CasTokenAuthorizeContext,
+  type CasTokenAuthorizeResult,
   type CasTokenErrorCode,
   type CasTokenHandler,
   type CasTokenHandlerOptions,
@@ -61,8 +62,28 @@ describe('createCasTokenHandler', () => {
       logger: console,
     });
     expectTypeOf<CasTokenHandlerOptions['authorize']>().toEqualTypeOf<
-      ((request: Request, context: CasTokenAuthorizeContext) => boolean | Response | Promise<boolean | Response>) | undefined
+      | ((request: Request, context: CasTokenAuthorizeContext) => CasTokenAuthorizeResult | Promise<CasTokenAuthorizeResult>)
+      | undefined
     >();
+    expectTypeOf<CasTokenAuthorizeResult>().toEqualTypeOf<boolean | 'forbidden' | Response>();
+  });
+
+  it("lets authorize tell a signed-out request (false: 401) from a user refused this room ('forbidden': 403)", () => {
+    const session = (request: Request) => (request.headers.has('cookie') ? { user: 'ada' } : null);
+    createCasTokenHandler({
+      ...cas,
+      authorize: async (request, { room }) => {
+        const user = session(request);
+        if (user === null) return false;
+        return room.startsWith(`${user.user}-`) ? true : 'forbidden';
+      },
+    });
+    // What apps wrote before 'forbidden' existed still compiles, and still means 401 when false.
+    createCasTokenHandler({ ...cas, authorize: async (request) => session(request) !== null });
+    createCasTokenHandler({ ...cas, authorize: () => 'forbidden' });
+    // TypeScript widens a lone literal an async function returns when its contextual type is
+    // `T | Promise<T>`: one that only ever refuses says so with `as const`.
+    createCasTokenHandler({ ...cas, authorize: async () => 'forbidden' as const });
   });
 
   it('lets authorize answer with a Response of its own, such as a rate limit', () => {
@@ -78,6 +99,7 @@ describe('createCasTokenHandler', () => {
       | 'method-not-allowed'
       | 'invalid-room'
       | 'unauthorized'
+      | 'forbidden'
       | 'authorize-timeout'
       | 'too-many-rooms'
       | 'store-unavailable'
@@ -99,6 +121,10 @@ describe('createCasTokenHandler', () => {
     createCasTokenHandler({ ...cas, authorize: () => ({ id: 1 }) });
     // @ts-expect-error authorize answers true, not the string "true"
     createCasTokenHandler({ ...cas, authorize: () => 'true' });
+    // @ts-expect-error a refused room is 'forbidden', exactly
+    createCasTokenHandler({ ...cas, authorize: () => 'Forbidden' });
+    // @ts-expect-error 401 is false: there is no 'unauthorized' answer to misspell
+    createCasTokenHandler({ ...cas, authorize: () => 'unauthorized' });
     // @ts-expect-error maxConcurrentCasCalls is a number
     createCasTokenHandler({ ...cas, maxConcurrentCasCalls: '16' });
     // @ts-expect-error room answers a string or null
@@ -198,7 +224,7 @@ describe('toNodeHandler and casTokenHandlerFromEnv', () => {
 
   it('shares the client error codes', () => {
     expectTypeOf<CasTokenErrorCode>().toEqualTypeOf<
-      'network' | 'timeout' | 'http' | 'unauthorized' | 'invalid-response' | 'invalid-token' | 'invalid-config'
+      'network' | 'timeout' | 'http' | 'unauthorized' | 'forbidden' | 'invalid-response' | 'invalid-token' | 'invalid-config'
     >();
   });
 });
