@@ -19,7 +19,9 @@ export interface CasTokenProviderProps {
   room?: string;
   /**
    * The react-query client to keep the token in.
-   * @defaultValue the surrounding `QueryClientProvider`'s client, else one of the provider's own
+   * @defaultValue the surrounding `QueryClientProvider`'s client, else one kept for this
+   * `fetcher` (providers with the same fetcher share it, so a `<Suspense>` above the provider
+   * does not lose the token while it waits)
    */
   queryClient?: QueryClient;
   /**
@@ -49,6 +51,22 @@ export interface CasTokenProviderProps {
    */
   crossTab?: boolean;
   children?: ReactNode;
+}
+
+/**
+ * The clients of providers given none, by fetcher. React drops the state of a tree that suspends
+ * before it ever commits (a `<Suspense>` above the provider): a client made in state would be made
+ * anew at each retry, empty, and ask again, without end. A fetcher is made once (at module scope),
+ * so providers with the same fetcher share a client; a test that makes its own fetcher gets its
+ * own. Browser only: on a server each render makes its own, and nothing is fetched there.
+ */
+const clientsByFetcher = new WeakMap<StreamTokenFetcher, QueryClient>();
+
+function ownClientFor(fetcher: StreamTokenFetcher): QueryClient {
+  if (typeof window === 'undefined') return new QueryClient();
+  let client = clientsByFetcher.get(fetcher);
+  if (client === undefined) clientsByFetcher.set(fetcher, (client = new QueryClient()));
+  return client;
 }
 
 // useLayoutEffect warns when rendered on a server; there is nothing to update there anyway.
@@ -91,7 +109,7 @@ export function CasTokenProvider({
   }
   const surroundingClient = useContext(QueryClientContext);
   // Cheap to make (no timers until used), and there whichever client the props name later.
-  const [ownClient] = useState(() => new QueryClient());
+  const [ownClient] = useState(() => ownClientFor(fetcher));
   const queryClient = givenClient ?? surroundingClient ?? ownClient;
 
   // Callbacks and the fetcher change identity on every render of most apps: read them when

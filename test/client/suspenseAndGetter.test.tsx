@@ -140,3 +140,21 @@ describe('useStreamTokenGetter', () => {
     expect(get()).toBe(before);
   });
 });
+
+describe('a <Suspense> above the provider', () => {
+  it('shows the token after one request, not a request per retry, when the provider has no client of its own to keep', async () => {
+    // React drops a suspended tree that never committed, the provider's state with it: a client
+    // made there would be made again at each retry, and ask again.
+    const fetcher = createMockFetcher({ latencyMs: 100 });
+    render(
+      <Suspense fallback={<p>connecting</p>}>
+        <CasTokenProvider fetcher={fetcher} room="above">
+          <Player />
+        </CasTokenProvider>
+      </Suspense>,
+    );
+    for (let step = 0; step < 20; step++) await advance(100);
+    expect(fetcher.calls).toHaveLength(1);
+    expect(screen.getByText(/playing with/)).toBeTruthy();
+  });
+});
