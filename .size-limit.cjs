@@ -16,8 +16,10 @@ module.exports = [
     path: 'dist/index.js',
     ignore: peers,
     gzip: true,
-    // 0.2 kB of it since isClientOnlyBailout and the refusal to prefetch on a server, mostly their messages.
-    limit: '8.0 kB',
+    // 0.2 kB of it since isClientOnlyBailout and the refusal to prefetch on a server, mostly their
+    // messages; about 0.9 kB since a party stays one session through faults (checks with the seal,
+    // the retry policy that follows the proxy, a stolen lock giving its request up).
+    limit: '9.0 kB',
   },
   {
     name: 'react-cas-token/server',
@@ -26,7 +28,7 @@ module.exports = [
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
     // outweigh bytes here. Still a guard against regressions.
-    limit: '11.8 kB',
+    limit: '13.8 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
@@ -34,7 +36,8 @@ module.exports = [
     path: 'dist/server.js',
     import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
     gzip: true,
-    limit: '8.4 kB',
+    // Seals, the store's clock, the lock's lease and the CAS probe: about 1.7 kB.
+    limit: '10.6 kB',
   },
   {
     name: 'react-cas-token/server, createRedisTokenStore alone',
@@ -42,7 +45,7 @@ module.exports = [
     import: '{ createRedisTokenStore }',
     gzip: true,
     // About half of it is the maxmemory-policy check and its warnings (1.27 kB).
-    limit: '3.0 kB',
+    limit: '3.3 kB',
   },
   {
     // Imported by tests and stories only, never by an app's bundle. It bundles the client (with
@@ -52,13 +55,13 @@ module.exports = [
     path: 'dist/testing.js',
     ignore: peers,
     gzip: true,
-    limit: '9.7 kB',
+    limit: '10.8 kB',
   },
   {
     name: 'react-cas-token (client) with @tanstack/react-query',
     path: 'dist/index.js',
     gzip: true,
     modifyEsbuildConfig: bundleReactQuery,
-    limit: '17.9 kB',
+    limit: '18.9 kB',
   },
 ];
