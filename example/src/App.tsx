@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { CasTokenProvider, createProxyFetcher, type CasTokenError, type StreamTokenInfo } from 'react-cas-token';
 import { MockCasControls } from './MockCasControls';
+import { MockProxyControls } from './MockProxyControls';
 import { RefreshLog, type LogEntry, type LogEvent } from './RefreshLog';
 import { RoomPicker } from './RoomPicker';
 import { ROOMS, type RoomId } from './rooms';
@@ -54,6 +55,7 @@ export function App() {
         <aside className="sidebar">
           <RefreshLog entries={log} />
           <MockCasControls />
+          <MockProxyControls />
         </aside>
       </main>
 
