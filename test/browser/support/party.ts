@@ -1,0 +1,132 @@
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { HELD_TOKEN_HEADER } from '../../../src/core/heldToken';
+import { readTokenLog, recordShownToken, type TokenLog } from './shownTokens';
+
+/**
+ * A watch party in one Chromium: each participant is a browser context of its own (its own
+ * profile, so its own Web Locks and BroadcastChannel, as another person's browser), and each of
+ * its pages is one of that participant's tabs on the example. Every request a page makes to the
+ * token proxy is recorded with the participant and tab that made it, and how it ended.
+ */
+
+/** One request to `/api/cas-token`, times on this process's clock (heard from Chromium's events). */
+export interface ProxyRequest {
+  participant: string;
+  tab: string;
+  at: number;
+  /** It carried a held token and its seal: a check (or a renewal) rather than a first request. */
+  held: boolean;
+  endedAt?: number;
+  /** The HTTP status, once answered. */
+  status?: number;
+  /** Why it failed without an answer (a dropped connection, an abort), once it did. */
+  failure?: string;
+}
+
+export interface Tab {
+  name: string;
+  page: Page;
+  participant: Participant;
+}
+
+export interface Participant {
+  name: string;
+  context: BrowserContext;
+  tabs: Tab[];
+  requests: ProxyRequest[];
+  /** This participant's requests in flight now. */
+  inFlight: number;
+  /** The most requests of this participant's tabs in flight at once, so far. */
+  maxInFlight: number;
+  /** Opens one more tab on the example; resolves once the page has loaded (not once it shows a token). */
+  openTab(): Promise<Tab>;
+}
+
+export interface Party {
+  participants: Participant[];
+  /** Every page's uncaught error, named by participant and tab. */
+  pageErrors: string[];
+  /** A new participant with `tabs` tabs open on the example. */
+  join(name: string, tabs: number): Promise<Participant>;
+  /** Every tab of every participant, or of those named. */
+  tabs(...names: string[]): Tab[];
+  /** Every request of every participant since `from`, oldest first. */
+  requests(from?: number): ProxyRequest[];
+  /** The token logs of the tabs, read now (see `shownTokens`). */
+  logs(tabs: Tab[]): Promise<TokenLog[]>;
+  /** Starts each participant's in-flight peak again from what is in flight now, to measure a period of its own. */
+  resetInFlight(): void;
+}
+
+const isProxyRequest = (request: Request) => new URL(request.url()).pathname === '/api/cas-token';
+
+export function createParty(browser: Browser, baseUrl: string): Party {
+  const participants: Participant[] = [];
+  const pageErrors: string[] = [];
+
+  async function join(name: string, tabCount: number): Promise<Participant> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    await context.addInitScript(recordShownToken);
+    const tabNames = new Map<Page, string>();
+    const open = new Map<Request, ProxyRequest>();
+    const participant: Participant = {
+      name,
+      context,
+      tabs: [],
+      requests: [],
+      inFlight: 0,
+      maxInFlight: 0,
+      async openTab() {
+        const page = await context.newPage();
+        const tab: Tab = { name: `${name}${participant.tabs.length + 1}`, page, participant };
+        tabNames.set(page, tab.name);
+        participant.tabs.push(tab);
+        page.on('pageerror', (error) => pageErrors.push(`${tab.name}: ${String(error)}`));
+        await page.goto(baseUrl);
+        return tab;
+      },
+    };
+    const end = (request: Request, outcome: Pick<ProxyRequest, 'status' | 'failure'>) => {
+      const entry = open.get(request);
+      if (entry === undefined) return;
+      open.delete(request);
+      Object.assign(entry, outcome, { endedAt: Date.now() });
+      participant.inFlight -= 1;
+    };
+    context.on('request', (request) => {
+      if (!isProxyRequest(request)) return;
+      const entry: ProxyRequest = {
+        participant: name,
+        tab: tabNames.get(request.frame().page()) ?? '?',
+        at: Date.now(),
+        held: request.headers()[HELD_TOKEN_HEADER] !== undefined,
+      };
+      participant.requests.push(entry);
+      open.set(request, entry);
+      participant.inFlight += 1;
+      participant.maxInFlight = Math.max(participant.maxInFlight, participant.inFlight);
+    });
+    context.on('requestfinished', (request) => {
+      if (!isProxyRequest(request)) return;
+      void request.response().then((response) => end(request, { status: response?.status() ?? 0 }));
+    });
+    context.on('requestfailed', (request) => {
+      if (isProxyRequest(request)) end(request, { failure: request.failure()?.errorText ?? 'failed' });
+    });
+    participants.push(participant);
+    for (let i = 0; i < tabCount; i += 1) await participant.openTab();
+    return participant;
+  }
+
+  return {
+    participants,
+    pageErrors,
+    join,
+    tabs: (...names) => participants.filter((p) => names.length === 0 || names.includes(p.name)).flatMap((p) => p.tabs),
+    requests: (from = -Infinity) => participants.flatMap((p) => p.requests).filter((r) => r.at >= from).sort((a, b) => a.at - b.at),
+    logs: (tabs) => Promise.all(tabs.map((tab) => readTokenLog(tab.page))),
+    resetInFlight() {
+      for (const participant of participants) participant.maxInFlight = participant.inFlight;
+    },
+  };
+}
