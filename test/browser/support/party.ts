@@ -38,16 +38,19 @@ export interface Participant {
   inFlight: number;
   /** The most requests of this participant's tabs in flight at once, so far. */
   maxInFlight: number;
-  /** Opens one more tab on the example; resolves once the page has loaded (not once it shows a token). */
-  openTab(): Promise<Tab>;
+  /**
+   * Opens one more tab on the example (at `path`, e.g. `?room=anime-club`); resolves once the page
+   * has loaded, not once it shows a token.
+   */
+  openTab(path?: string): Promise<Tab>;
 }
 
 export interface Party {
   participants: Participant[];
   /** Every page's uncaught error, named by participant and tab. */
   pageErrors: string[];
-  /** A new participant with `tabs` tabs open on the example. */
-  join(name: string, tabs: number): Promise<Participant>;
+  /** A new participant with `tabs` tabs open on the example (at `path`). */
+  join(name: string, tabs: number, path?: string): Promise<Participant>;
   /** Every tab of every participant, or of those named. */
   tabs(...names: string[]): Tab[];
   /** Every request of every participant since `from`, oldest first. */
@@ -64,7 +67,7 @@ export function createParty(browser: Browser, baseUrl: string): Party {
   const participants: Participant[] = [];
   const pageErrors: string[] = [];
 
-  async function join(name: string, tabCount: number): Promise<Participant> {
+  async function join(name: string, tabCount: number, path = ''): Promise<Participant> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     await context.addInitScript(recordShownToken);
     const tabNames = new Map<Page, string>();
@@ -76,13 +79,13 @@ export function createParty(browser: Browser, baseUrl: string): Party {
       requests: [],
       inFlight: 0,
       maxInFlight: 0,
-      async openTab() {
+      async openTab(at = path) {
         const page = await context.newPage();
         const tab: Tab = { name: `${name}${participant.tabs.length + 1}`, page, participant };
         tabNames.set(page, tab.name);
         participant.tabs.push(tab);
         page.on('pageerror', (error) => pageErrors.push(`${tab.name}: ${String(error)}`));
-        await page.goto(baseUrl);
+        await page.goto(new URL(at, baseUrl).href);
         return tab;
       },
     };
