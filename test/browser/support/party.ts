@@ -7,6 +7,7 @@ import { readTokenLog, recordShownToken, type TokenLog } from './shownTokens';
  * profile, so its own Web Locks and BroadcastChannel, as another person's browser), and each of
  * its pages is one of that participant's tabs on the example. Every request a page makes to the
  * token proxy is recorded with the participant and tab that made it, and how it ended.
+ * `CROSS_TAB_OFF=1` takes Web Locks away from every page, so the tabs of a participant do not share.
  */
 
 /** One request to `/api/cas-token`, times on this process's clock (heard from Chromium's events). */
@@ -70,6 +71,11 @@ export function createParty(browser: Browser, baseUrl: string): Party {
   async function join(name: string, tabCount: number, path = ''): Promise<Participant> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     await context.addInitScript(recordShownToken);
+    if (process.env.CROSS_TAB_OFF === '1') {
+      // As in crossTab.test.ts: to see a test about tabs sharing fail as it must when they do
+      // not, Web Locks are taken away (the library then quietly works per tab).
+      await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+    }
     const tabNames = new Map<Page, string>();
     const open = new Map<Request, ProxyRequest>();
     const participant: Participant = {
