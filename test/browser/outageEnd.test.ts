@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromiumBrowser, type LaunchedBrowser } from './support/chromium';
 import { startExample, type ExampleServer } from './support/exampleServer';
-import { createParty, type Participant, type Party } from './support/party';
+import { createParty, inFlight, type Participant, type Party } from './support/party';
 import { waitFor } from './support/shownTokens';
 
 /**
@@ -96,7 +96,6 @@ describe('pages show a token within 3 s of the proxy serving again after a 40 s 
     const startedAt = Date.now();
     const participants = [await party.join(twoTabs, 2), await party.join(oneTab, 1)];
     const tabs = party.tabs(twoTabs, oneTab);
-    for (const participant of participants) participant.maxInFlight = participant.inFlight;
     await sleep(OUTAGE_MS - (Date.now() - startedAt));
     const shown = await Promise.all(
       tabs.map(async (tab) => ({
@@ -118,7 +117,8 @@ describe('pages show a token within 3 s of the proxy serving again after a 40 s 
     );
     const afterHeal = tokenAt.map((at) => at - healedAt);
     const rates = participants.map((participant) => requestRate(participant, startedAt, healedAt));
-    const peaks = participants.map((participant) => participant.maxInFlight);
+    const fetches = await Promise.all(participants.map((participant) => participant.fetches()));
+    const peaks = fetches.map((record) => inFlight(record, startedAt, healedAt).peak);
     console.info(
       `${kind}, ${((healedAt - startedAt) / 1000).toFixed(1)} s: ` +
         `requests ${participants.map((p, i) => `${p.name} (${p.tabs.length} tabs) ${rates[i]!.count}, one per ${(rates[i]!.meanGapMs / 1000).toFixed(2)} s`).join('; ')}; ` +
