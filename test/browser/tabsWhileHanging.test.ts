@@ -94,7 +94,7 @@ describe('three tabs of one participant keep to one request in flight while the 
     console.info(
       `hung ${((healedAt - hungAt) / 1000).toFixed(1)} s: ${seen.sent} requests (${seen.byTab}), ${seen.failed} answered with an error, ` +
         `${seen.aborted} given up by a tab whose lock a sibling took; most in flight at once ${flight.peak}` +
-        `${flight.overlapsMs.length ? ` (overlaps at hand-overs: ${flight.overlapsMs.join(', ')} ms)` : ''}; ` +
+        `${flight.overlapsMs.length ? ` (overlaps: ${flight.overlapsMs.join(', ')} ms)` : ''}; ` +
         `all tabs showed one new token ${after.at - healedAt} ms after CAS answered again`,
     );
 
