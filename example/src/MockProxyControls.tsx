@@ -91,9 +91,9 @@ export function MockProxyControls() {
           {state.storeLosses > 0 && (
             <p className="muted" data-testid="store-losses">
               The store lost every room {state.storeLosses === 1 ? 'once' : `${state.storeLosses} times`}
-              {state.lastLossAt === null ? '' : `, last at ${formatClock(state.lastLossAt)}`}. The next check puts the room’s token back (Same token,
-              no CAS call); someone who joins before any check gets a new one, and everyone moves to it at their next check (New
-              token).
+              {state.lastLossAt === null ? '' : `, last at ${formatClock(state.lastLossAt)}`}. The next check puts the room’s token back: nothing new in
+              the log, and no CAS call. Someone who joins before any check gets a new token, and everyone moves to it at their next
+              check (New token).
             </p>
           )}
         </>
