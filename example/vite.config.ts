@@ -7,6 +7,8 @@ type ServerModule = typeof import('react-cas-token/server');
 type MockCasModule = typeof import('./server/mockCas');
 type MockCas = Awaited<ReturnType<MockCasModule['startMockCas']>>;
 type MockCasMode = Parameters<MockCas['setMode']>[0];
+type DemoStoreModule = typeof import('./server/demoStore');
+type DemoStore = ReturnType<DemoStoreModule['createDemoStore']>;
 
 const root = import.meta.dirname;
 const src = `${root}/../src`;
@@ -14,9 +16,21 @@ const src = `${root}/../src`;
 /** The mock CAS answers the page's failure buttons may choose. */
 const MODES: readonly MockCasMode[] = ['ok', 'unauthorized', 'error', 'html', 'no-token', 'hang'];
 
+/**
+ * How the token proxy itself is doing, as the page's "Token proxy" buttons set it:
+ * - `serving`: as it should;
+ * - `store-down`: its store (Redis) cannot be reached: the handler answers 503 `store-unavailable`;
+ * - `dropping`: the connection is closed with no answer, as by a crashed instance or a load
+ *   balancer with no backend left: the page sees a network error.
+ */
+export type ProxyMode = 'serving' | 'store-down' | 'dropping';
+const PROXY_MODES: readonly ProxyMode[] = ['serving', 'store-down', 'dropping'];
+
 export interface CasTokenDevServerApi {
   /** The embedded mock CAS, or undefined when CAS_URL, CAS_API_KEY or CAS_API_SECRET is set. */
   readonly mockCas: MockCas | undefined;
+  /** The proxy's token store, which the page's buttons can empty or take down. */
+  readonly store: DemoStore | undefined;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -32,6 +46,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(text || '{}');
 }
 
+/** The handler's `checkIntervalMs`, from CHECK_INTERVAL_MS (0 turns the checks off). */
+function readCheckInterval(env: NodeJS.ProcessEnv): number | undefined {
+  if (env.CHECK_INTERVAL_MS === undefined || env.CHECK_INTERVAL_MS === '') return undefined;
+  const checkIntervalMs = Number(env.CHECK_INTERVAL_MS);
+  if (!Number.isSafeInteger(checkIntervalMs) || checkIntervalMs < 0) {
+    throw new Error(`CHECK_INTERVAL_MS must be a whole number of ms, 0 to turn the checks off; got ${env.CHECK_INTERVAL_MS}.`);
+  }
+  return checkIntervalMs;
+}
+
 function readLifetime(env: NodeJS.ProcessEnv): number {
   const lifetimeMs = Number(env.MOCK_CAS_LIFETIME_MS ?? 30_000);
   if (!Number.isFinite(lifetimeMs) || lifetimeMs < 2_000) {
@@ -42,13 +66,16 @@ function readLifetime(env: NodeJS.ProcessEnv): number {
 
 /**
  * Serves the token proxy on the dev server, as an app's backend would: `react-cas-token/server`'s
- * handler at `/api/cas-token`. Without CAS settings in the environment it starts a mock CAS on
- * 127.0.0.1 (tokens live MOCK_CAS_LIFETIME_MS, default 30 s), which `/api/mock-cas/mode` can
- * make fail.
+ * handler at `/api/cas-token`, over an in-memory store (checks every CHECK_INTERVAL_MS, the
+ * handler's default 8 s when unset). Without CAS settings in the environment it starts a mock CAS
+ * on 127.0.0.1 (tokens live MOCK_CAS_LIFETIME_MS, default 30 s), which `/api/mock-cas/mode` can
+ * make fail; `/api/mock-proxy/mode` and `/api/mock-proxy/lose-rooms` break the proxy itself.
  */
 function casTokenDevServer(): Plugin<CasTokenDevServerApi> {
   let mockCas: MockCas | undefined;
+  let demoStore: DemoStore | undefined;
   let mode: MockCasMode = 'ok';
+  let proxyMode: ProxyMode = 'serving';
   let closing: Promise<void> | undefined;
 
   return {
@@ -57,6 +84,9 @@ function casTokenDevServer(): Plugin<CasTokenDevServerApi> {
     api: {
       get mockCas() {
         return mockCas;
+      },
+      get store() {
+        return demoStore;
       },
     },
 
@@ -70,21 +100,66 @@ function casTokenDevServer(): Plugin<CasTokenDevServerApi> {
       // A real app checks its own session here (a cookie, a bearer token). The demo has no
       // users, so everyone who can reach this dev server on 127.0.0.1 may have a token.
       const authorize = () => true;
+      const checkIntervalMs = readCheckInterval(env);
+      const { createDemoStore } = (await server.ssrLoadModule('/server/demoStore.ts')) as DemoStoreModule;
+      const demo = (demoStore = createDemoStore());
+      const common = { authorize, store: demo.store, ...(checkIntervalMs !== undefined && { checkIntervalMs }) };
       let handler: ReturnType<ServerModule['createCasTokenHandler']>;
       if (env.CAS_URL || env.CAS_API_KEY || env.CAS_API_SECRET) {
         // Throws at once, naming the variable, when one of the three is missing.
-        handler = casTokenHandlerFromEnv({ authorize });
+        handler = casTokenHandlerFromEnv(common);
         server.config.logger.info(`  CAS: ${new URL(env.CAS_URL ?? '').origin} (CAS_URL)`);
       } else {
         const { startMockCas } = (await server.ssrLoadModule('/server/mockCas.ts')) as MockCasModule;
         const lifetimeMs = readLifetime(env);
         // A fresh secret per run: should it ever reach the page, the browser test would find it.
         mockCas = await startMockCas({ apiKey: 'mock-cas-key', apiSecret: `mock-secret-${randomUUID()}`, lifetimeMs });
-        handler = createCasTokenHandler({ casUrl: mockCas.url, apiKey: mockCas.apiKey, apiSecret: mockCas.apiSecret, authorize });
+        handler = createCasTokenHandler({ ...common, casUrl: mockCas.url, apiKey: mockCas.apiKey, apiSecret: mockCas.apiSecret });
         server.config.logger.info(`  Mock CAS: ${mockCas.url}, tokens live ${lifetimeMs / 1000} s`);
       }
+      if (checkIntervalMs === 0) server.config.logger.info('  Checks are off (CHECK_INTERVAL_MS=0): a store that loses a room splits it.');
 
-      server.middlewares.use('/api/cas-token', toNodeHandler(handler));
+      const serve = toNodeHandler(handler);
+      server.middlewares.use('/api/cas-token', (req, res, next) => {
+        // No answer at all: the browser sees the connection close, as when an instance crashes.
+        if (proxyMode === 'dropping') return void req.socket.destroy();
+        return serve(req, res, next);
+      });
+
+      const proxyState = () => ({
+        mode: proxyMode,
+        checkIntervalMs: checkIntervalMs ?? null,
+        storeLosses: demo.losses,
+        lastLossAt: demo.lastLossAt ?? null,
+      });
+      server.middlewares.use('/api/mock-proxy/mode', (req, res) => {
+        if (req.method === 'GET') return sendJson(res, 200, proxyState());
+        if (req.method !== 'POST') {
+          res.setHeader('Allow', 'GET, POST');
+          return sendJson(res, 405, { error: 'method-not-allowed', message: 'GET or POST {"mode": ...}' });
+        }
+        readJson(req).then(
+          (body) => {
+            const next = (body as { mode?: unknown } | null)?.mode;
+            if (!PROXY_MODES.includes(next as ProxyMode)) {
+              return sendJson(res, 400, { error: 'invalid-mode', message: `mode must be one of ${PROXY_MODES.join(', ')}.` });
+            }
+            proxyMode = next as ProxyMode;
+            demo.setDown(proxyMode === 'store-down');
+            sendJson(res, 200, proxyState());
+          },
+          () => sendJson(res, 400, { error: 'invalid-json', message: 'Send JSON such as {"mode":"store-down"}.' }),
+        );
+      });
+      server.middlewares.use('/api/mock-proxy/lose-rooms', (req, res) => {
+        if (req.method !== 'POST') {
+          res.setHeader('Allow', 'POST');
+          return sendJson(res, 405, { error: 'method-not-allowed', message: 'POST to empty the store.' });
+        }
+        demo.loseEveryRoom();
+        server.config.logger.info('  The token store lost every room (as Redis restarting without persistence).', { timestamp: true });
+        sendJson(res, 200, proxyState());
+      });
 
       server.middlewares.use('/api/mock-cas/mode', (req, res) => {
         const cas = mockCas;

@@ -30,7 +30,10 @@ export interface CasTokenProviderProps {
    * @defaultValue 60_000
    */
   refreshLeadMs?: number;
-  /** Called with each new token (not for each consumer: once per token). */
+  /**
+   * Called with each new token: once per token, not for each consumer, nor again when a check
+   * finds it still the room's; also with what `refresh()` brings back, the same token included.
+   */
   onToken?: (info: StreamTokenInfo) => void;
   /** Called with each failed request, retried or not. */
   onError?: (error: CasTokenError) => void;

@@ -74,8 +74,11 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     const now = Date.now();
     const held = hooks.held();
     if (token && isNewerToken(token, held, now)) hooks.adoptToken(token);
-    else if (token && token.token === held?.token && confirmedAt !== undefined && confirmedAt <= now) hooks.confirm(confirmedAt);
-    else if (failure && isRelevantFailure(failure, hooks.scheduled(), hooks.confirmedAt(), hooks.failure(), now)) hooks.adoptFailure(failure);
+    else {
+      if (token && token.token === held?.token && confirmedAt !== undefined && confirmedAt <= now) hooks.confirm(confirmedAt);
+      // A sibling holding the same token says how its renewal or check went: failing, this tab's would too.
+      if (failure && isRelevantFailure(failure, hooks.scheduled(), hooks.confirmedAt(), hooks.failure(), now)) hooks.adoptFailure(failure);
+    }
     hooks.changed();
   };
 

@@ -88,6 +88,16 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   // participants of a room spread their checks out.
   let confirmedAt = Number.NEGATIVE_INFINITY;
   const checkFactor = 0.75 + 0.25 * Math.random();
+  // The token last handed to onToken: a check that confirms it keeps the same object (see
+  // streamTokenQueryOptions) and tells the app nothing new, unless the app asked (refresh()).
+  let toldToken: StreamTokenInfo | undefined;
+  let appAsked = false;
+
+  function tellToken(info: StreamTokenInfo) {
+    if (info === toldToken && !appAsked) return;
+    toldToken = info;
+    getLatest().onToken?.(info);
+  }
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -189,10 +199,12 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
       if (action.type === 'success') {
         const info = event.query.state.data as StreamTokenInfo | undefined;
         if (info && !action.manual) {
-          getLatest().onToken?.(info);
+          tellToken(info);
+          appAsked = false;
           publish = true;
         }
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
+        appAsked = false;
         getLatest().onError?.(action.error);
         publish = true;
       }
@@ -219,6 +231,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   /** A new token; rejects with the `CasTokenError` when the request fails. */
   function refresh(options: { throwOnError: true }): Promise<string>;
   function refresh(options?: { throwOnError?: boolean }): Promise<string | undefined> {
+    appAsked = true;
     const token = fetchToken().then((info) => info.token);
     return options?.throwOnError ? token : token.catch(() => undefined);
   }
@@ -246,7 +259,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
           stolen: abortRequest,
           adoptToken(info) {
             queryClient.setQueryData(options.queryKey, info);
-            getLatest().onToken?.(info);
+            tellToken(info);
           },
           adoptFailure(shared) {
             setFailure(shared);

@@ -1,9 +1,10 @@
 import { useRef, useState } from 'react';
 import { CasTokenProvider, createProxyFetcher, type CasTokenError, type StreamTokenInfo } from 'react-cas-token';
 import { MockCasControls } from './MockCasControls';
+import { MockProxyControls } from './MockProxyControls';
 import { RefreshLog, type LogEntry, type LogEvent } from './RefreshLog';
 import { RoomPicker } from './RoomPicker';
-import { ROOMS, type RoomId } from './rooms';
+import { ROOMS, roomFromUrl, type RoomId } from './rooms';
 import { WatchRoom } from './WatchRoom';
 
 // Our own backend hands out the token: the CAS API secret never reaches the browser.
@@ -12,7 +13,7 @@ const fetcher = createProxyFetcher('/api/cas-token');
 const LOG_SIZE = 30;
 
 export function App() {
-  const [room, setRoom] = useState<RoomId>(ROOMS[0].id);
+  const [room, setRoom] = useState<RoomId>(() => roomFromUrl(window.location.search));
   const [log, setLog] = useState<LogEntry[]>([]);
   const lastToken = useRef(new Map<string, string>());
   const nextId = useRef(0);
@@ -27,6 +28,12 @@ export function App() {
     lastToken.current.set(room, info.token);
     const kind = previous === undefined ? 'first' : previous === info.token ? 'same' : 'renewed';
     append({ kind, room, at: info.receivedAt, token: info.token, expiresAt: info.expiresAt });
+  }
+
+  function chooseRoom(next: RoomId) {
+    setRoom(next);
+    // The address names the room, so it can be sent to the rest of the party.
+    window.history.replaceState(null, '', `?room=${next}`);
   }
 
   function onError(error: CasTokenError) {
@@ -45,7 +52,7 @@ export function App() {
         </div>
       </header>
 
-      <RoomPicker room={room} onChange={setRoom} />
+      <RoomPicker room={room} onChange={chooseRoom} />
 
       <main className="layout">
         <CasTokenProvider fetcher={fetcher} room={room} onToken={onToken} onError={onError}>
@@ -54,6 +61,7 @@ export function App() {
         <aside className="sidebar">
           <RefreshLog entries={log} />
           <MockCasControls />
+          <MockProxyControls />
         </aside>
       </main>
 

@@ -10,10 +10,12 @@ const MODES = [
 ] as const;
 
 type Mode = (typeof MODES)[number]['mode'];
-type ControlState = { enabled: true; mode: Mode; lifetimeMs: number } | { enabled: false };
+type ControlState = { enabled: true; mode: Mode; lifetimeMs: number; casCalls: number } | { enabled: false };
 
-// The dev server's control endpoint (example/server/casTokenDevServer.ts), not part of the library.
+// The dev server's control endpoint (example/vite.config.ts), not part of the library.
 const CONTROL_URL = '/api/mock-cas/mode';
+/** How often the count of CAS calls is read again. */
+const POLL_MS = 2_000;
 
 /** Tells the dev server's mock CAS how to answer, to see the error panel and the recovery. */
 export function MockCasControls() {
@@ -22,12 +24,17 @@ export function MockCasControls() {
 
   useEffect(() => {
     let live = true;
-    fetch(CONTROL_URL)
-      .then((response) => response.json() as Promise<ControlState>)
-      .then((next) => live && setState(next))
-      .catch(() => live && setProblem('The control endpoint did not answer.'));
+    // Read again now and then: the count of CAS calls shows what a store loss or a rotation costs.
+    const read = () =>
+      fetch(CONTROL_URL)
+        .then((response) => response.json() as Promise<ControlState>)
+        .then((next) => live && setState(next))
+        .catch(() => live && setProblem('The control endpoint did not answer.'));
+    void read();
+    const timer = setInterval(read, POLL_MS);
     return () => {
       live = false;
+      clearInterval(timer);
     };
   }, []);
 
@@ -58,6 +65,9 @@ export function MockCasControls() {
           <p className="muted">
             Tokens live {Math.round(state.lifetimeMs / 1000)} s. Make CAS fail, watch the error panel, then heal it: the page
             recovers on its own.
+          </p>
+          <p className="muted" data-testid="cas-calls">
+            CAS calls so far: {state.casCalls}
           </p>
           <div className="mode-grid" role="group" aria-label="Mock CAS answers">
             {MODES.map(({ mode, label, hint }) => (

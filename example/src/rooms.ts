@@ -6,3 +6,9 @@ export const ROOMS = [
 ] as const;
 
 export type RoomId = (typeof ROOMS)[number]['id'];
+
+/** The room a link names (`?room=anime-club`: one to send the rest of the party), else the first. */
+export function roomFromUrl(search: string): RoomId {
+  const named = new URLSearchParams(search).get('room');
+  return ROOMS.find((room) => room.id === named)?.id ?? ROOMS[0].id;
+}

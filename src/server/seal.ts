@@ -55,10 +55,13 @@ export function createSealer(secret: string) {
     encoder.encode(JSON.stringify([VERSION, room, token, expires, rotate]));
 
   return {
-    /** The seal of `entry` for `room`: `v1.<expiresAt or ->.<rotateAt>.<mac>`. */
+    /**
+     * The seal of `entry` for `room`: `v1.<expiresAt or ->.<rotateAt>.<mac>`, in whole ms: a
+     * rotation at half a token's life can fall between two, and its `.5` would be read as a field.
+     */
     async seal(room: string, entry: RoomEntry): Promise<string> {
-      const expires = Number.isFinite(entry.expiresAt) ? String(entry.expiresAt) : '-';
-      const rotate = String(entry.rotateAt);
+      const expires = Number.isFinite(entry.expiresAt) ? String(Math.floor(entry.expiresAt)) : '-';
+      const rotate = String(Math.floor(entry.rotateAt));
       const mac = await subtle.sign('HMAC', await keyOf(), signed(room, entry.token, expires, rotate));
       return `${VERSION}.${expires}.${rotate}.${base64url(mac)}`;
     },

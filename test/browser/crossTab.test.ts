@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromiumWithCdp, type ChromiumWithCdp } from './support/cdp';
 import { startExample, type ExampleServer } from './support/exampleServer';
+import { expiresAtOf, firstShown, readTokenLog, recordShownToken, shownAt, waitFor, type TokenLog } from './support/shownTokens';
 
 /**
  * Issue 13 in a real browser: three pages of the example on one room and a fourth on another,
@@ -48,9 +49,6 @@ interface ProxyRequest {
   refreshIn?: number;
 }
 
-/** Each change of what a page shows: [Date.now(), data-token ('' while it holds none)]. */
-type TokenLog = [number, string][];
-
 interface Tab {
   name: string;
   page: Page;
@@ -67,46 +65,15 @@ const requests: ProxyRequest[] = [];
 const pageErrors: string[] = [];
 const tabs = new Map<string, Tab>();
 
-
-function expiresAtOf(token: string): number {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };
-  return payload.exp * 1000;
-}
-
-/** Installed before any script of every page: logs each change of the token shown. */
-function recordShownToken() {
-  const log: [number, string][] = [];
-  (window as unknown as { tokenLog: typeof log }).tokenLog = log;
-  let last: string | undefined;
-  const read = () => {
-    const token = document.querySelector('[data-testid="token"]')?.getAttribute('data-token') ?? '';
-    if (token !== last) log.push([Date.now(), (last = token)]);
-  };
-  new MutationObserver(read).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-token'] });
-}
-
 async function readLogs(...names: string[]): Promise<TokenLog[]> {
   return Promise.all(
     names.map(async (name) => {
       const tab = tabs.get(name)!;
-      if (tab.closedAt === undefined) tab.log = await tab.page.evaluate(() => (window as unknown as { tokenLog: TokenLog }).tokenLog);
+      if (tab.closedAt === undefined) tab.log = await readTokenLog(tab.page);
       return tab.log;
     }),
   );
 }
-
-/** The token a log says was shown at `at` ('' before its first entry). */
-function shownAt(log: TokenLog, at: number): string {
-  let token = '';
-  for (const [when, value] of log) {
-    if (when > at) break;
-    token = value;
-  }
-  return token;
-}
-
-/** When a log first shows `token`, or undefined. */
-const firstShown = (log: TokenLog, token: string) => log.find(([, value]) => value === token)?.[0];
 
 interface Agreement {
   samples: number;
@@ -185,17 +152,6 @@ const roomLock = (tab: Tab) =>
 
 const shownToken = async (tab: Tab) => (await tab.page.getByTestId('token').getAttribute('data-token')) ?? '';
 const requestsFor = (room: string, from: number, to = Infinity) => requests.filter((r) => r.room === room && r.at >= from && r.at < to);
-
-/** Polls `check` every 20 ms until it returns a value, failing with `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Waited ${timeoutMs} ms for ${what}.`);
-    await sleep(20);
-  }
-}
 
 /** The next request for the room, after `since`, that the proxy has not answered 300 ms on: one waiting on the slow CAS. */
 const slowRequest = (since: number) =>

@@ -308,6 +308,25 @@ describe('failures are mirrored', () => {
     expect(new Set(tokensOf(open)).size).toBe(1);
   });
 
+  it('shares a failed renewal of the token the tabs hold, before and after it expires: one request per retry, not one per tab', async () => {
+    const proxy = createMockFetcher({ lifetimeMs: MINUTE });
+    const open = [openTab(proxy), openTab(proxy), openTab(proxy)];
+    await advance(SECOND);
+    expect(proxy.calls).toHaveLength(1);
+
+    // Every renewal fails, from half-life (30 s) to well past expiry (60 s).
+    proxy.failNext('network', 1_000);
+    await advance(90 * SECOND);
+    const failed = proxy.calls.slice(1);
+    const gaps = failed.slice(1).map((call, i) => call.startedAt - failed[i]!.startedAt);
+
+    // Before, a sibling's message with the token they all hold counted as a confirmation and its
+    // failure went unread: each tab asked the proxy in turn, three requests per retry.
+    expect(failed.length).toBeGreaterThanOrEqual(5);
+    expect(gaps.filter((gap) => gap < SECOND)).toEqual([]);
+    expect(open.map((tab) => tab.state.error?.code)).toEqual(['network', 'network', 'network']);
+  });
+
   it('tells its siblings of its own failure, so none takes the lock to ask around again: one question per request', async () => {
     const proxy = createMockFetcher({ lifetimeMs: HOUR, failures: { 1: 'network', 2: 'network' } });
     const open = [openTab(proxy), openTab(proxy), openTab(proxy)];

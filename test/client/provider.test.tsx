@@ -8,7 +8,7 @@ import {
   streamTokenQueryOptions,
   useStreamToken,
 } from 'react-cas-token';
-import { createMockFetcher } from 'react-cas-token/testing';
+import { createMockFetcher, createTestToken } from 'react-cas-token/testing';
 import { advance, HOUR, MINUTE, renderWithProvider, SECOND, useFakeClock } from './support';
 
 beforeEach(() => useFakeClock());
@@ -114,6 +114,23 @@ describe('callbacks', () => {
     await advance(12 * SECOND);
     expect(fetcher.calls).toHaveLength(3);
     expect(onToken.mock.calls.map(([info]) => info.token)).toEqual(fetcher.calls.map((call) => call.token));
+  });
+
+  it('calls onToken once for a token the proxy keeps confirming, not at each check (an app may rejoin its call there), and for refresh()', async () => {
+    const token = createTestToken({ lifetimeMs: HOUR });
+    // The proxy's answer: the room's token, due for rotation in 55 min, to be checked every 8 s.
+    const fetcher = vi.fn(async () => ({ token, refreshIn: 55 * MINUTE, checkIn: 8 * SECOND, seal: 'v1.1.2.proof' }));
+    const onToken = vi.fn();
+    const view = renderWithProvider({ fetcher, onToken });
+    await advance(60 * SECOND);
+
+    expect(fetcher.mock.calls.length).toBeGreaterThanOrEqual(7);
+    expect(onToken).toHaveBeenCalledTimes(1);
+    expect(view.renders.filter((render) => render.token === token)).toHaveLength(1);
+
+    // The app's own refresh() is answered, even with the same token.
+    await act(() => view.current.refresh());
+    expect(onToken).toHaveBeenCalledTimes(2);
   });
 
   it('uses the latest fetcher and callbacks without refetching when they change identity', async () => {

@@ -106,6 +106,24 @@ describe('a store that lost the room', () => {
     expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("Put a room's token back from a participant's sealed copy") }]);
   });
 
+  it('gets back a short token too, whose rotation (half its life) falls between two milliseconds', async () => {
+    // A minute-long token rotates halfway through its life: answered at an odd millisecond, that
+    // is half a millisecond past one. The seal holds whole milliseconds, as it can be read back.
+    cas.setLifetime(60_000);
+    vi.setSystemTime(NOW + 1);
+    const store = losableStore();
+    const handler = handlerFor({ store });
+    const held = await ask(handler, 'movie-night');
+    vi.setSystemTime(NOW + 10_000);
+
+    store.lose();
+    const restored = await ask(handler, 'movie-night', heldOf(held));
+
+    expect(held.seal).toMatch(/^v1\.\d+\.\d+\.[\w-]{43}$/);
+    expect(restored.token).toBe(held.token);
+    expect(cas.calls).toBe(1);
+  });
+
   it('is the same for another proxy instance with the same secret', async () => {
     const store = losableStore();
     const held = await ask(handlerFor({ store }), 'movie-night');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /**
  * Where the browser tests find Chromium, first match wins:
@@ -97,4 +97,31 @@ export async function launchChromium(options: { viewport?: { width: number; heig
       await rm(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  found: FoundChromium;
+  /** Closes the browser and every context in it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts headless Chromium for tests with several participants: each `browser.newContext()` is
+ * one participant (a profile of its own: its own cookies, Web Locks and BroadcastChannel), and
+ * the pages of a context are that participant's tabs. Fails, never skips, like `launchChromium`.
+ */
+export async function launchChromiumBrowser(): Promise<LaunchedBrowser> {
+  const found = await findChromium();
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: found.executablePath, headless: true, args: CHROMIUM_ARGS });
+  } catch (cause) {
+    throw new Error(
+      `Chromium at ${found.executablePath} (from ${found.source}) did not start: ${(cause as Error).message}. ` +
+        'Set CHROMIUM_PATH to another Chromium or Chrome binary.',
+      { cause },
+    );
+  }
+  return { browser, found, close: () => browser.close() };
 }
