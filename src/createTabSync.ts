@@ -50,6 +50,8 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
   let replied: (() => void) | undefined;
   let closed = false;
   let refused = false;
+  // Until when this tab does not take the lock back from the sibling that took it from it.
+  let patientUntil = Number.NEGATIVE_INFINITY;
   let leave: (() => void) | undefined;
   locks.request(presence, { mode: 'shared' }, () => (closed ? undefined : new Promise<void>((resolve) => (leave = resolve)))).catch(() => {});
 
@@ -111,7 +113,11 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
     const attempt = (waiting = new AbortController());
     let mine: (() => void) | undefined;
     input.lock = 'waiting';
-    input.stealAt = stealAt(hooks.held(), Date.now(), FETCHER_TIMEOUT_MS + 1_000);
+    // A tab whose lock was just taken knows the taker is alive: it waits out a whole request
+    // before taking it back. Otherwise two tabs take it from each other every second, each
+    // restarting the request, while a slow proxy answers neither.
+    const now = Date.now();
+    input.stealAt = now < patientUntil ? patientUntil : stealAt(hooks.held(), now, FETCHER_TIMEOUT_MS + 1_000);
     const asked = () => {
       replied = undefined;
       // Unless a sibling's answer made the request needless meanwhile (the schedule let go).
@@ -140,7 +146,10 @@ export function createTabSync(room: string | undefined, hooks: TabSyncHooks) {
         const stolen = !refused && mine !== undefined && release === mine;
         if (refused || stolen) {
           letGo();
-          if (stolen) hooks.stolen();
+          if (stolen) {
+            patientUntil = Date.now() + FETCHER_TIMEOUT_MS + 1_000;
+            hooks.stolen();
+          }
           hooks.changed();
         }
       });

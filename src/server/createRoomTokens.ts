@@ -95,9 +95,10 @@ const CAS_ANSWERS: Record<CasTokenErrorCode, { status: number; code: CasTokenPro
  * 1. read the key: an entry still before its rotation is the answer; an entry this server
  *    cannot read, or one past its rotation, is deleted (compare-and-delete) with a log line, and
  *    the room is fetched anew;
- * 2. a missing room (or one a server is fetching anew) that the client proves it holds a token
- *    for (its seal, see `seal.ts`) gets that token back, still before its rotation: the store lost
- *    it (a restart without persistence, an eviction, a failover), and the room stays one session;
+ * 2. a room the client proves it holds a token for (its seal, see `seal.ts`), still before its
+ *    rotation, gets that token back when the store lost it (a restart without persistence, an
+ *    eviction, a failover): in place of nothing, of a lock, or of a token made since (which rotates
+ *    later). The room stays one session, and whoever joined during the loss switches to it;
  * 3. otherwise take the lock with `setIfAbsent(key, lock, lease)`. The winner calls CAS (at most
  *    `maxConcurrentCasCalls` at once per process), then swaps the lock for the entry:
  *    `deleteIfEqual(key, lock)` and `setIfAbsent(key, entry, ttl)` sent together, so a bounded
@@ -169,14 +170,17 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
   /** The store's time now: this server's clock, moved by the last offset measured. */
   const storeNow = () => Date.now() + clock.current();
 
-  /** What the store holds for the room; a stale or unreadable entry is deleted, once. */
-  async function look(key: string, deadline: number): Promise<{ entry?: RoomEntry; lock?: string }> {
+  /**
+   * What the store holds for the room, with the value as stored (to compare-and-delete it); a
+   * stale or unreadable entry is deleted, once.
+   */
+  async function look(key: string, deadline: number): Promise<{ entry?: RoomEntry; lock?: string; value?: string }> {
     const raw = await storeCall(() => store.get(key), deadline);
     const stored = readStored(raw, storeNow());
-    if (stored.kind === 'entry') return { entry: stored.entry };
-    if (stored.kind === 'lock') return { lock: stored.value };
-    if (stored.kind === 'none') return {};
     const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    if (stored.kind === 'entry') return { entry: stored.entry, value };
+    if (stored.kind === 'lock') return { lock: stored.value, value };
+    if (stored.kind === 'none') return {};
     if (await storeCall(() => store.deleteIfEqual(key, value), deadline)) {
       logger.warn(
         stored.kind === 'stale'
@@ -303,11 +307,13 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
   }
 
   /**
-   * Puts a participant's token back, in place of nothing or of a lock (a server about to start a
-   * second session: it hands out this token instead). Undefined when another server wrote first.
+   * Puts a participant's token back, in place of nothing, of a lock (a server about to start a
+   * second session: it hands out this token instead) or of a newer token (a second session started
+   * since the store lost the room: its few holders switch, not the party). Undefined when another
+   * server wrote first.
    */
-  async function restore(key: string, held: RoomEntry, lock: string | undefined, deadline: number): Promise<RoomEntry | undefined> {
-    if (lock !== undefined) await storeCall(() => store.deleteIfEqual(key, lock), deadline);
+  async function restore(key: string, held: RoomEntry, replaced: string | undefined, deadline: number): Promise<RoomEntry | undefined> {
+    if (replaced !== undefined) await storeCall(() => store.deleteIfEqual(key, replaced), deadline);
     if (!(await storeCall(() => store.setIfAbsent(key, encodeEntry(held), storeTtlMs(held, storeNow())), deadline))) return undefined;
     const heldBack = restoreLog.take();
     if (heldBack !== undefined) {
@@ -323,6 +329,15 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
   const restorable = (held: RoomEntry | undefined): held is RoomEntry =>
     held !== undefined && held.rotateAt - ROTATION_GRACE_MS - storeNow() >= MIN_RESTORE_MS;
 
+  /**
+   * Whether a participant's token should replace the stored one: a token still this far from its
+   * rotation would still be stored, had the store not lost it; the stored one, rotating later, was
+   * made since. The older session wins, so two groups of a room never take turns replacing each
+   * other's token.
+   */
+  const supersedes = (held: RoomEntry | undefined, stored: RoomEntry): held is RoomEntry =>
+    restorable(held) && held.token !== stored.token && held.rotateAt < stored.rotateAt;
+
   async function run(room: string, held: RoomEntry | undefined): Promise<RoomEntry> {
     const key = `room:${room}`;
     const deadline = Date.now() + budgetMs;
@@ -333,9 +348,9 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
     }
     for (let turn = 0; turn < MAX_TURNS; turn += 1) {
       const seen = await look(key, deadline);
-      if (seen.entry !== undefined) return seen.entry;
+      if (seen.entry !== undefined && !supersedes(held, seen.entry)) return seen.entry;
       if (restorable(held)) {
-        const restored = await restore(key, held, seen.lock, deadline);
+        const restored = await restore(key, held, seen.value, deadline);
         held = undefined;
         if (restored !== undefined) return restored;
         continue;

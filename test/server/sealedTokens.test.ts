@@ -173,16 +173,37 @@ describe('a store that lost the room', () => {
     expect(cas.calls).toBe(2);
   });
 
-  it('never replaces a token the store still holds: a participant holding another one switches to the room’s', async () => {
+  it("puts the party's token back in place of one handed out since the loss: the newcomer switches, not the party", async () => {
     const store = losableStore();
     const handler = handlerFor({ store });
-    const old = await ask(handler, 'movie-night');
+    const party = await ask(handler, 'movie-night');
+    vi.setSystemTime(NOW + 60_000);
     store.lose();
-    const current = await ask(handler, 'movie-night'); // a newcomer during the loss, before any check
-    const answer = await ask(handler, 'movie-night', heldOf(old));
-    expect(current.token).not.toBe(old.token);
-    expect(answer.token).toBe(current.token);
+    const newcomer = await ask(handler, 'movie-night'); // before any check: a second session
+    vi.setSystemTime(NOW + 65_000);
+    const check = await ask(handler, 'movie-night', heldOf(party));
+    const newcomersCheck = await ask(handler, 'movie-night', heldOf(newcomer));
+
+    expect(newcomer.token).not.toBe(party.token);
+    expect(check.token).toBe(party.token);
+    expect(newcomersCheck.token).toBe(party.token);
+    expect(cas.calls).toBe(2);
   });
+
+  it('keeps the stored token when a sealed one rotates later (made since): the older session wins, so two groups never take turns', async () => {
+    const store = losableStore();
+    const handler = handlerFor({ store });
+    const party = await ask(handler, 'movie-night');
+    store.lose();
+    vi.setSystemTime(NOW + 60_000);
+    const newcomer = await ask(handler, 'movie-night');
+    store.lose();
+    // The party's token comes back first; the newcomer's later check does not undo it.
+    expect((await ask(handler, 'movie-night', heldOf(party))).token).toBe(party.token);
+    expect((await ask(handler, 'movie-night', heldOf(newcomer))).token).toBe(party.token);
+    expect((await ask(handler, 'movie-night', heldOf(party))).token).toBe(party.token);
+  });
+
 });
 
 describe('a participant checking in while a server is about to start a second session', () => {
