@@ -138,7 +138,8 @@ for (const kind of KINDS) {
       section: 'faults',
       label: kind.label,
       value:
-        `split ${side(({ splitMs }) => `${seconds(splitMs)} s`)}; no-token ${side(({ noTokenMs }) => `${seconds(noTokenMs)}`)} client-s; ` +
+        // "+": still split when the run ended, so the split lasts longer than it shows.
+        `split ${side(({ splitMs, splits }) => `${seconds(splitMs)}${splits.some(({ open }) => open) ? '+' : ''} s`)}; no-token ${side(({ noTokenMs }) => `${seconds(noTokenMs)}`)} client-s; ` +
         `CAS calls ${side(({ casCalls }) => String(casCalls))}; proxy requests ${side(({ proxyRequests }) => String(proxyRequests))}; ` +
         `expired tokens held ${side(({ expiredSamples }) => String(expiredSamples))}`,
       against: `goal: ${kind.goal}; after: ${after.detail}${before === undefined ? '' : `; before: ${before.detail}`}`,

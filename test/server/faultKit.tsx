@@ -6,8 +6,9 @@
  * have its clock moved); the mock CAS. Every `sampleEveryMs` the token each joined client holds
  * (as its `useStreamToken()` last committed it) is read, and the party's figures are counted
  * from those samples. Each fault kind is a function here, used by the tests
- * (test/server/partyThroughFaults*.test.tsx) and by `npm run bench` (bench/server/faults.measure.ts),
- * which runs them against the package before issue 17 and after. Needs a DOM (jsdom).
+ * (storeLossWithRealClients, instanceProcesses, outageRecovery) and by `npm run bench`
+ * (bench/server/faults.measure.ts), which runs them against the package before issue 17 and
+ * after. Needs a DOM (jsdom).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -39,7 +40,7 @@ const BUILD_SCRIPT = join(ROOT, 'test', 'support', 'buildPackage.mjs');
  * switches when its answer arrives. A split lasting longer is a fault's.
  */
 export const ROTATION_SWITCH_MS = 2_000;
-/** When the lock the "put back" line is about: the handler's words. */
+/** How the handler's log says it put a room's token back from a participant's seal. */
 export const PUT_BACK_LINE = "Put a room's token back from a participant's sealed copy";
 
 // ---------------------------------------------------------------------------------------------
