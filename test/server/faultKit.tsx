@@ -76,22 +76,30 @@ export async function packageUnderTest(): Promise<PackageUnderTest> {
 }
 
 let builtServer: Promise<string> | undefined;
+let buildDir: string | undefined;
 
 /**
  * The server entry for child processes, the same code the test runs in process: the vitest
  * project says which (CAS_TOKEN_SERVER_MODULE: the dist project sets it to dist/server.js);
- * otherwise the source, built once per test file by vite into a temporary folder (under a second).
+ * otherwise the source, built once per test file by vite into a temporary folder (under a second)
+ * that `removeServerBuild` removes.
  */
 export function serverModuleUnderTest(): Promise<string> {
   const given = process.env.CAS_TOKEN_SERVER_MODULE;
   if (given !== undefined && given !== '') return Promise.resolve(given);
   builtServer ??= (async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'react-cas-token-server-'));
-    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
-    const output = await runNode([BUILD_SCRIPT, join(ROOT, 'src'), outDir, 'server'], 60_000);
+    buildDir = mkdtempSync(join(tmpdir(), 'react-cas-token-server-'));
+    const output = await runNode([BUILD_SCRIPT, join(ROOT, 'src'), buildDir, 'server'], 60_000);
     return (JSON.parse(output.trim().split('\n').at(-1)!) as { server: string }).server;
   })();
   return builtServer;
+}
+
+/** For `afterAll`: removes the source's build, if this file made one (a test worker may end without an 'exit' event). */
+export function removeServerBuild(): void {
+  if (buildDir !== undefined) rmSync(buildDir, { recursive: true, force: true });
+  buildDir = undefined;
+  builtServer = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

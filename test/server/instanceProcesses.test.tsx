@@ -4,13 +4,14 @@
  * test): one killed while it holds a room's lock mid-CAS-call, and instances whose clocks are
  * minutes apart, with real clients through several rotations.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { clockSkew, lockHolderKilled, packageUnderTest, ROTATION_SWITCH_MS, type PackageUnderTest } from './faultKit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockSkew, lockHolderKilled, packageUnderTest, removeServerBuild, ROTATION_SWITCH_MS, type PackageUnderTest } from './faultKit';
 
 let pkg: PackageUnderTest;
 beforeAll(async () => {
   pkg = await packageUnderTest();
 }, 60_000);
+afterAll(removeServerBuild);
 
 describe('an instance killed (SIGKILL) while it holds a room\'s lock, waiting for CAS', () => {
   it("frees the room within the lock's lease (about 3 s), not the whole operation's 14 s: another instance serves it, and its clients", async ({ annotate }) => {

@@ -5,8 +5,8 @@
  * soon after the outage begins (its token takes a CAS call); a party of two holding 1-hour
  * tokens in another room keeps them throughout.
  */
-import { beforeAll, expect, it } from 'vitest';
-import { outage, packageUnderTest, type OutageKind, type OutageResult, type PackageUnderTest } from './faultKit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { outage, packageUnderTest, removeServerBuild, type OutageKind, type OutageResult, type PackageUnderTest } from './faultKit';
 
 /** The goal is 3 s; a loaded machine gets a second more. */
 const SHOWN_WITHIN_MS = 4_000;
@@ -15,6 +15,7 @@ let pkg: PackageUnderTest;
 beforeAll(async () => {
   pkg = await packageUnderTest();
 }, 60_000);
+afterAll(removeServerBuild);
 
 async function check(kind: OutageKind, outageMs: number, annotate: (message: string) => Promise<unknown>): Promise<OutageResult> {
   const result = await outage({ pkg, kind, outageMs, watchAfterMs: 5_000 });

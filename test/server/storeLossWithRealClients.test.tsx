@@ -5,8 +5,8 @@
  * proxy's seal at its checks (every 6-8 s by default), and the proxy puts that token back.
  * The party holds 1-hour tokens, so no rotation can hide a split.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { eviction, packageUnderTest, PUT_BACK_LINE, storeRestart, type PackageUnderTest, type StoreLossResult } from './faultKit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eviction, packageUnderTest, removeServerBuild, PUT_BACK_LINE, storeRestart, type PackageUnderTest, type StoreLossResult } from './faultKit';
 
 /** The goal: one token for the whole room again within 10 s of the store losing it. */
 const CONVERGE_WITHIN_MS = 10_000;
@@ -15,6 +15,7 @@ let pkg: PackageUnderTest;
 beforeAll(async () => {
   pkg = await packageUnderTest();
 }, 60_000);
+afterAll(removeServerBuild);
 
 const short = (token: string | undefined) => token?.slice(-8);
 
