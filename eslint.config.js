@@ -19,6 +19,8 @@ export default defineConfig([
     // What `react-router build` and `react-router typegen` write in the React Router fixture.
     'test/fixtures/react-router-app/build/',
     'test/fixtures/react-router-app/.react-router/',
+    // An older commit's source and build, for the faults bench's "before" (bench/faultsBefore.mjs).
+    'bench/.before/',
   ]),
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -43,6 +43,8 @@ export default defineConfig({
         test: {
           name: 'dist',
           include: unitTests,
+          // The child processes of test/server/faultKit.tsx run the built server entry too.
+          env: { CAS_TOKEN_SERVER_MODULE: `${root}/dist/server.js` },
           // test/internal checks modules that are not part of the public API.
           exclude: ['test/browser/**', 'test/internal/**', 'test/fixtures/**'],
           environment: 'jsdom',

@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 /** One printed line of `npm run bench`: a figure, and what it is compared against. */
 export interface Figure {
   /** Which section of the report the line belongs to. */
-  section: 'requests' | 'tabs' | 'renders' | 'proxy' | 'attack' | 'store' | 'instances' | 'size' | 'memory';
+  section: 'requests' | 'tabs' | 'renders' | 'proxy' | 'attack' | 'store' | 'instances' | 'faults' | 'size' | 'memory';
   /** What was measured, e.g. "requests per token lifetime, 50 consumers". */
   label: string;
   value: string;

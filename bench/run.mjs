@@ -1,4 +1,5 @@
-// `npm run bench`: builds dist if it is missing or older than src, runs the measurements (under
+// `npm run bench`: builds dist if it is missing or older than src (and, once, the package before
+// issue 17 for the faults bench: bench/faultsBefore.mjs), runs the measurements (under
 // vitest, which runs the TypeScript benches, jsdom and fake timers), measures the bundles with
 // size-limit, and prints every figure on its own line next to what it is compared against.
 // Exits 1 when a measurement fails or a figure misses its goal.
@@ -7,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { BEFORE_COMMIT, buildBefore } from './faultsBefore.mjs';
 
 const root = join(import.meta.dirname, '..');
 const started = performance.now();
@@ -52,6 +54,10 @@ if (!distIsCurrent()) {
   if (build.code !== 0) fail('npm run build failed:', build.output);
 }
 
+console.log(`building the package before issue 17 (${BEFORE_COMMIT}) for the faults bench`);
+const before = await buildBefore(root);
+const beforeEnv = before.dist !== undefined ? { BENCH_BEFORE_DIR: before.dist } : { BENCH_BEFORE_MISSING: before.missing };
+
 const workDir = mkdtempSync(join(tmpdir(), 'react-cas-token-bench-'));
 const resultsFile = join(workDir, 'figures.jsonl');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
@@ -61,7 +67,7 @@ for (const project of ['bench-client', 'bench-server']) {
   const result = await run(
     process.execPath,
     [vitest, 'run', '--config', 'bench/vitest.config.ts', '--project', project, '--reporter', 'dot'],
-    { BENCH_RESULTS: resultsFile },
+    { BENCH_RESULTS: resultsFile, ...beforeEnv },
   );
   if (result.code !== 0) fail(`vitest ${project} failed:`, result.output);
 }
@@ -112,6 +118,10 @@ const sections = [
   ['attack', 'Proxy handler under attack and failure (default settings, CAS on 127.0.0.1 unless said)'],
   ['store', 'Token stores: operations per second on one local redis-server (createRedisTokenStore, built dist)'],
   ['instances', '4 handler instances: on one local redis-server, each with its own client, against a memory store each; rotation with 40 real clients'],
+  [
+    'faults',
+    `A party through faults, before issue 17 (${BEFORE_COMMIT}) → after: real clients over HTTP, instances on a real redis-server, real time, 100 ms samples (test/server/faultKit.tsx)`,
+  ],
   ['size', 'Bundle size of the built dist, bundled by esbuild, minified and gzipped, peers excluded'],
   ['memory', 'Memory'],
 ];

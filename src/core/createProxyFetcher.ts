@@ -136,9 +136,11 @@ async function readAnswer(response: Response, url: string, stop: () => void): Pr
     throw proxyError(url, 'invalid-response', 'answered JSON without a string `token`.');
   }
   const { expiresIn, refreshIn, checkIn, seal } = body as { expiresIn?: unknown; refreshIn?: unknown; checkIn?: unknown; seal?: unknown };
-  const fromDate = expiresInFromDate(token, response.headers.get('date'));
   const said = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? expiresIn : undefined;
-  // Two statements of the server's clock: believe the one that leaves the token less time.
+  // react-cas-token/server (its answers carry a seal) counts expiresIn on its store's clock, which
+  // all its instances share; its Date header is one instance's own clock, which may be minutes off.
+  // Another proxy's two statements of its clock: believe the one that leaves the token less time.
+  const fromDate = said !== undefined && seal !== undefined ? undefined : expiresInFromDate(token, response.headers.get('date'));
   const left = said === undefined ? fromDate : fromDate === undefined ? said : Math.min(said, fromDate);
   return {
     token,

@@ -88,25 +88,34 @@ export function readCasExpiry({ token, casDate, sentAt, receivedAt }: CasAnswerT
 
 /**
  * The entry for a token CAS has just given, on the store's clock (`storeOffsetMs` ahead of this
- * server's). Throws `invalid-token` for one that is not a usable JWT, or that has expired or has
- * less than 2 s left: such a token is never handed out nor stored.
+ * server's). The token is read on this server's clock (see `readCasExpiry`), unless CAS's clock
+ * (the token's `iat`) agrees with the store's and this server's is the one that is off: then on
+ * the store's, so a server whose clock runs minutes ahead neither refuses CAS's tokens as expired
+ * nor hands them out for less than their life. Throws `invalid-token` for one that is not a
+ * usable JWT, or that has expired or has less than 2 s left: such a token is never handed out
+ * nor stored.
  */
 export function entryForNewToken(
   answer: CasAnswerTimes,
   { storeOffsetMs, refreshLeadMs }: { storeOffsetMs: number; refreshLeadMs: number },
 ): { entry: RoomEntry; casSkewMs: number | undefined } {
-  const { expiresAt: localExpiry, casSkewMs } = readCasExpiry(answer);
-  const now = answer.receivedAt;
-  const left = localExpiry - now;
+  const onServerClock = readCasExpiry(answer);
+  const skewFromStore = onServerClock.casSkewMs === undefined ? undefined : onServerClock.casSkewMs - storeOffsetMs;
+  // How far the clock the token is read on is ahead of this server's: the store's, or its own.
+  const shift = skewFromStore !== undefined && Math.abs(skewFromStore) <= CAS_SKEW_TOLERANCE_MS ? storeOffsetMs : 0;
+  const { expiresAt: readExpiry, casSkewMs } =
+    shift === 0 ? onServerClock : readCasExpiry({ ...answer, sentAt: answer.sentAt + shift, receivedAt: answer.receivedAt + shift });
+  const left = readExpiry - (answer.receivedAt + shift);
   if (left < MIN_TOKEN_LIFE_MS) {
     const state = left <= 0 ? 'had already expired' : `expires in ${Math.floor(left)} ms`;
-    const skew = casSkewMs !== undefined && Math.abs(casSkewMs) > CAS_SKEW_TOLERANCE_MS ? ` CAS's clock is ${describeSkew(casSkewMs)} this server's.` : '';
+    const clock = shift === 0 ? "this server's" : "the token store's";
+    const skew = casSkewMs !== undefined && Math.abs(casSkewMs) > CAS_SKEW_TOLERANCE_MS ? ` CAS's clock is ${describeSkew(casSkewMs)} ${clock}.` : '';
     throw invalidToken(
-      `CAS gave a token that ${state} on this server's clock (exp ${new Date(localExpiry).toISOString()}); it was not handed out.${skew} Check the server's clock (NTP) and CAS's.`,
+      `CAS gave a token that ${state} on ${clock} clock (exp ${new Date(readExpiry).toISOString()}); it was not handed out.${skew} Check the server's clock (NTP) and CAS's.`,
     );
   }
-  const storeNow = now + storeOffsetMs;
-  const expiresAt = localExpiry + storeOffsetMs;
+  const storeNow = answer.receivedAt + storeOffsetMs;
+  const expiresAt = readExpiry - shift + storeOffsetMs;
   const rotateAt = Number.isFinite(expiresAt) ? computeRefreshAt(storeNow, expiresAt, refreshLeadMs) : storeNow + NO_EXPIRY_ROTATION_MS;
   return { entry: { token: answer.token, expiresAt, rotateAt }, casSkewMs };
 }

@@ -121,6 +121,22 @@ describe('createProxyFetcher', () => {
     expect(info.expiresAt).toBe(1_000 + 5 * 60_000);
   });
 
+  it("believes whichever of expiresIn and the Date header leaves the token less time, from a proxy of another make", async () => {
+    const token = createTestToken({ lifetimeMs: 3_600_000 });
+    const fiftyMinutesOn = new Date(Date.now() + 50 * 60_000).toUTCString();
+    const answer = await fetchFrom('/other-date', json(200, { token, expiresIn: 3_600_000 }, { date: fiftyMinutesOn }));
+    // exp minus Date: ten minutes, give or take the second Date is rounded to.
+    expect((answer as { expiresIn: number }).expiresIn).toBeGreaterThan(9 * 60_000);
+    expect((answer as { expiresIn: number }).expiresIn).toBeLessThanOrEqual(10 * 60_000 + 1_000);
+  });
+
+  it("believes react-cas-token/server's expiresIn (its answers carry a seal) over a Date header 5 minutes ahead: that instance's clock is off, its store's is not", async () => {
+    const token = createTestToken({ lifetimeMs: 30_000 });
+    const fiveMinutesAhead = new Date(Date.now() + 5 * 60_000).toUTCString();
+    const answer = await fetchFrom('/sealed-date', json(200, { token, expiresIn: 29_000, refreshIn: 14_000, seal: 'v1.1.2.mac' }, { date: fiveMinutesAhead }));
+    expect(answer).toEqual({ token, expiresIn: 29_000, refreshIn: 14_000, seal: 'v1.1.2.mac' });
+  });
+
   it('reads 401 as unauthorized, asking whether the user is signed in', async () => {
     const error = await failureOf(fetchFrom('/s401', json(401, { error: 'unauthorized', message: 'This request may not have a token.' })));
     expect(error).toMatchObject({ code: 'unauthorized', status: 401, proxyCode: 'unauthorized' });

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCasTokenHandler, createMemoryTokenStore, type CasTokenHandlerOptions } from 'react-cas-token/server';
+import { createCasTokenHandler, createMemoryTokenStore, type CasTokenHandlerOptions, type TokenStore } from 'react-cas-token/server';
 import {
   captureLogger,
   credentials,
@@ -277,6 +277,39 @@ describe("tokens read on the server's own clock", () => {
     expect((await handler(tokenRequest('room-1'))).status).toBe(200);
     expect(server.calls).toBe(2);
     expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('issued 600 s before it arrived') }]);
+  });
+
+  /** A memory store whose clock reads `offsetMs` from this server's, as Redis's TIME would. */
+  function storeWithClock(offsetMs: number): TokenStore {
+    const inner = createMemoryTokenStore();
+    return {
+      get: (key) => inner.get(key),
+      setIfAbsent: (key, value, ttlMs) => inner.setIfAbsent(key, value, ttlMs),
+      deleteIfEqual: (key, value) => inner.deleteIfEqual(key, value),
+      now: () => Date.now() + offsetMs,
+    };
+  }
+
+  it("reads CAS's token on the store's clock when CAS and the store agree and this server's clock is 5 minutes ahead: a 30 s token is handed out for its 30 s", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    // CAS and the store read NOW - 5 min; this server's clock reads NOW.
+    token = jwtWith({ iat: (NOW - 300_000) / 1000, exp: (NOW - 300_000) / 1000 + 30 });
+    const handler = handlerFor({ store: storeWithClock(-300_000) }, server.url);
+    const response = await handler(tokenRequest('room-1'));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { expiresIn: number; refreshIn: number };
+    expect(body.expiresIn).toBe(30_000);
+    expect(body.refreshIn).toBe(15_000);
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("This server's clock is 300 s ahead of the token store's") }]);
+  });
+
+  it("reads it on this server's clock when the store's clock alone is off: CAS's token keeps its life", async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
+    token = jwtWith({ iat: NOW / 1000, exp: NOW / 1000 + 30 });
+    const handler = handlerFor({ store: storeWithClock(300_000) }, server.url);
+    const body = (await (await handler(tokenRequest('room-1'))).json()) as { expiresIn: number; refreshIn: number };
+    expect(body).toMatchObject({ expiresIn: 30_000, refreshIn: 15_000 });
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining("This server's clock is 300 s behind the token store's") }]);
   });
 
   it('asks CAS again after the failure window instead of caching a bad token', async () => {
