@@ -218,7 +218,7 @@ export function createCasTokenHandler(options: CasTokenHandlerOptions): CasToken
   const checkStoreSettings = createStoreSettingsCheck(store, { logger, timeoutMs: Math.min(2 * storeTimeoutMs, 2 ** 31 - 1), secrets });
   const rooms = createRoomTokens({
     store,
-    fetchToken: (callTimeoutMs) => requestCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, fetch: options.fetch }),
+    fetchToken: (callTimeoutMs, signal) => requestCasToken({ casUrl, apiKey, apiSecret, path, timeoutMs: callTimeoutMs, signal, fetch: options.fetch }),
     refreshLeadMs,
     casTimeoutMs: timeoutMs,
     storeTimeoutMs,

@@ -16,6 +16,8 @@ export function createFailureMemory() {
       probeUntil = Number.NEGATIVE_INFINITY;
       remembered = forMs > 0 ? { failure, until: Date.now() + forMs } : undefined;
     },
+    /** Whether CAS failed last time it was asked (nothing has answered since). */
+    failing: (): boolean => remembered !== undefined,
     /** CAS answered: nothing to remember. */
     forget(): void {
       probeUntil = Number.NEGATIVE_INFINITY;

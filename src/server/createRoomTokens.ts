@@ -30,8 +30,8 @@ export interface CasTokenLogger {
 
 export interface RoomTokensOptions {
   store: TokenStore;
-  /** One CAS call, given at most `timeoutMs`. Rejects with a `CasTokenError`. */
-  fetchToken(timeoutMs: number): Promise<CasAnswer>;
+  /** One CAS call, given at most `timeoutMs`, dropped when `signal` fires. Rejects with a `CasTokenError`. */
+  fetchToken(timeoutMs: number, signal: AbortSignal): Promise<CasAnswer>;
   refreshLeadMs: number;
   casTimeoutMs: number;
   storeTimeoutMs: number;
@@ -62,6 +62,14 @@ const SKEW_LOG_INTERVAL_MS = 600_000;
  * room within a lease. Never under three store calls' time, so one slow renewal is not a loss.
  */
 const MIN_LOCK_LEASE_MS = 2_000;
+/**
+ * While CAS is failing (a failure is remembered), a call unanswered after this long (or three
+ * times CAS's usual answer time, when that is longer) gets a fresh one beside it, and the oldest
+ * of more than two is dropped: a call that hung before CAS recovered must not keep its room
+ * waiting out the whole timeoutMs. A fresh call starts only when a slot is free at once; the
+ * first answer wins and the others are dropped. CAS answering normally is never asked twice.
+ */
+const HEDGE_AFTER_MS = 2_000;
 /** A participant's sealed token is put back only with at least this long before its rotation. */
 const MIN_RESTORE_MS = 1_000;
 
@@ -204,16 +212,62 @@ export function createRoomTokens(options: RoomTokensOptions): RoomTokens {
     }
   }
 
+  /** How long CAS usually takes to answer (a moving average of the calls it answered). */
+  let usualCasMs: number | undefined;
+  const hedgeAfterMs = () => Math.max(HEDGE_AFTER_MS, 3 * (usualCasMs ?? 0));
+
+  /**
+   * The room's CAS call; while CAS is failing, a fresh one beside it each time it has hung for
+   * hedgeAfterMs, two at most at once.
+   */
   async function callCas(deadline: number): Promise<CasAnswer> {
+    const hedging = failures.failing();
     // Waiting for a slot leaves the CAS call its full timeoutMs and one store call after it.
-    const release = await slots.acquire(deadline - casTimeoutMs - storeTimeoutMs);
-    try {
-      const timeoutMs = Math.min(casTimeoutMs, deadline - Date.now() - storeTimeoutMs);
-      if (timeoutMs < 1) throw busy('Too many rooms are waiting for the token service; try again in a moment.');
-      return await options.fetchToken(timeoutMs);
-    } finally {
-      release();
-    }
+    const firstSlot = await slots.acquire(deadline - casTimeoutMs - storeTimeoutMs);
+    return new Promise<CasAnswer>((resolve, reject) => {
+      const calls: AbortController[] = [];
+      let settled = false;
+      let hedge: ReturnType<typeof setTimeout> | undefined;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(hedge);
+        for (const call of calls) call.abort();
+        settle();
+      };
+      const launch = (release: () => void) => {
+        const timeoutMs = Math.min(casTimeoutMs, deadline - Date.now() - storeTimeoutMs);
+        if (settled || timeoutMs < 1) {
+          release();
+          if (calls.length === 0) finish(() => reject(busy('Too many rooms are waiting for the token service; try again in a moment.')));
+          return;
+        }
+        const call = new AbortController();
+        calls.push(call);
+        // Dropped calls fail with the abort: only the calls still out may settle the room's.
+        if (calls.length > 2) calls.shift()!.abort();
+        const startedAt = Date.now();
+        options
+          .fetchToken(timeoutMs, call.signal)
+          .then(
+            (answer) => {
+              const tookMs = Date.now() - startedAt;
+              usualCasMs = usualCasMs === undefined ? tookMs : 0.8 * usualCasMs + 0.2 * tookMs;
+              finish(() => resolve(answer));
+            },
+            (error: unknown) => {
+              if (!call.signal.aborted) finish(() => reject(error));
+            },
+          )
+          .finally(release);
+        if (hedging) hedge = setTimeout(startAnother, hedgeAfterMs());
+      };
+      // Only with a slot free now: a busy process does not add to its own queue.
+      const startAnother = () => {
+        if (!settled) slots.acquire(Date.now()).then(launch, () => (hedge = setTimeout(startAnother, hedgeAfterMs())));
+      };
+      launch(firstSlot);
+    });
   }
 
   /** Turns a failed CAS call into the answer, remembered for a while and logged once. */

@@ -1,9 +1,11 @@
 // @vitest-environment node
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCasTokenHandler, createMemoryTokenStore, type CasTokenHandlerOptions, type TokenStore } from 'react-cas-token/server';
 import {
   captureLogger,
   credentials,
+  startCas,
   jwtWith,
   startHttpServer,
   startManualCas,
@@ -333,5 +335,38 @@ describe("tokens read on the server's own clock", () => {
     vi.setSystemTime(NOW + 3_600_000 - 1_000);
     await handler(tokenRequest('room-1'));
     expect(server.calls).toBe(2);
+  });
+});
+
+describe('a CAS that hangs, then comes back', () => {
+  it('gives a call that hangs while CAS is failing a fresh one beside it every 2 s: the room is served within about 2 s of CAS coming back, not at the hung call\'s timeout', async () => {
+    const mock = await startCas({ lifetimeMs: 3_600_000 });
+    try {
+      mock.setMode('error');
+      const handler = createCasTokenHandler({ ...credentials(mock), authorize: () => true, logger, failureCacheMs: 200 });
+      expect((await handler(tokenRequest('room-1'))).status).toBe(502);
+      await sleep(300);
+      mock.setMode('hang');
+      const probe = handler(tokenRequest('room-1'));
+      await sleep(500);
+      mock.setMode('ok');
+      const backAt = Date.now();
+      expect((await probe).status).toBe(200);
+      // The hung call would have answered 504 after timeoutMs (10 s).
+      expect(Date.now() - backAt).toBeLessThan(3_000);
+      expect(mock.calls).toBe(3);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('never asks a CAS that answers normally twice, however slowly it answers', async () => {
+    const handler = handlerFor();
+    const answer = handler(tokenRequest('room-1'));
+    await until(() => cas.waiting === 1);
+    await sleep(4_500);
+    expect(cas.calls).toBe(1);
+    cas.answer();
+    expect((await answer).status).toBe(200);
   });
 });
