@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockCas, type MockCas } from '../../example/server/mockCas';
 import { launchChromium, type LaunchedChromium } from './support/chromium';
+import { readRecipes } from '../support/recipes';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const APP = join(ROOT, 'test/fixtures/next-app');
@@ -98,14 +99,6 @@ const consoleProblems: string[] = [];
 const pageErrors: string[] = [];
 const failedRequests: string[] = [];
 const reading: Promise<void>[] = [];
-
-function readRecipes(readme: string): Map<string, string> {
-  const recipes = new Map<string, string>();
-  for (const [, name, code] of readme.matchAll(/<!-- recipe: ([\w-]+) -->\n```\w*\n([\s\S]*?)\n```/g)) {
-    recipes.set(name!, `${code}\n`);
-  }
-  return recipes;
-}
 
 /** The environment for Next: ours, without any CAS setting this shell may have, plus `extra`. */
 function nextEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -238,8 +231,8 @@ beforeAll(async () => {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first (\`npm test\` does).`);
   }
 
-  recipes = readRecipes(await readFile(join(ROOT, 'README.md'), 'utf8'));
-  // The Next.js recipes; the README's others (Hono, Express, Redis, tests, stories) run elsewhere.
+  recipes = new Map([...readRecipes()].map(([name, recipe]) => [name, recipe.code]));
+  // The Next.js recipes; the others (Hono, Express, Redis, tests, stories) run elsewhere.
   expect([...recipes.keys()].filter((name) => name.startsWith('next-')).sort()).toEqual(Object.keys(RECIPES).sort());
   for (const [name, file] of Object.entries(RECIPES)) {
     const code = recipes.get(name)!;
