@@ -88,6 +88,8 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   // participants of a room spread their checks out.
   let confirmedAt = Number.NEGATIVE_INFINITY;
   const checkFactor = 0.75 + 0.25 * Math.random();
+  // The token `onToken` was last called with.
+  let told: StreamTokenInfo | undefined;
 
   const findQuery = () =>
     queryClient.getQueryCache().find<StreamTokenInfo, CasTokenError>({ queryKey: options.queryKey, exact: true });
@@ -189,7 +191,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
       if (action.type === 'success') {
         const info = event.query.state.data as StreamTokenInfo | undefined;
         if (info && !action.manual) {
-          getLatest().onToken?.(info);
+          // A check that confirmed the token held keeps the same object: no new token to tell of.
+          if (info !== told) getLatest().onToken?.(info);
+          told = info;
           publish = true;
         }
       } else if (action.type === 'error' && isCasTokenError(action.error)) {
@@ -246,6 +250,7 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
           stolen: abortRequest,
           adoptToken(info) {
             queryClient.setQueryData(options.queryKey, info);
+            told = info;
             getLatest().onToken?.(info);
           },
           adoptFailure(shared) {
