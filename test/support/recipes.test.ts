@@ -48,6 +48,12 @@ describe('the recipe reader', () => {
     expect(() => readRecipes(root)).toThrow('The recipe express is marked twice in docs/server.md');
   });
 
+  it('takes a marker on a line of its own only, not one quoted in a sentence', () => {
+    page('CONTRIBUTING.md', 'A block marked `<!-- recipe: name -->` is run by a test.\n\n' + block('real', 'x();'));
+
+    expect([...readRecipes(root).keys()]).toEqual(['real']);
+  });
+
   it('fails on a marker with no code block right after it, naming the page', () => {
     page('docs/redis.md', '<!-- recipe: upstash -->\n\nSome text first.\n\n```ts\nx();\n```\n');
 

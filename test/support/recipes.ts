@@ -31,8 +31,9 @@ export function documentationPages(root = ROOT): string[] {
   return ['README.md', 'CONTRIBUTING.md', ...docs].filter((page) => existsSync(join(root, page)));
 }
 
-const MARKER = /<!-- recipe: (\S+) -->/g;
-const MARKED_BLOCK = /<!-- recipe: (\S+) -->\n```(\w*)\n([\s\S]*?)\n```/g;
+// A marker is a line of its own; one quoted in a sentence (`<!-- recipe: name -->`) is not.
+const MARKER = /^<!-- recipe: (\S+) -->$/gm;
+const MARKED_BLOCK = /^<!-- recipe: (\S+) -->\n```(\w*)\n([\s\S]*?)\n```/gm;
 
 /** Every recipe of every page, by name. Throws on a name marked twice or a marker without its block. */
 export function readRecipes(root = ROOT): Map<string, Recipe> {
