@@ -10,6 +10,8 @@ import { readRecipes, ROOT } from '../support/recipes';
  * list honest both ways.
  */
 const RUN_BY: Record<string, string> = {
+  'quickstart-server': 'test/readme/quickstart.test.tsx',
+  'quickstart-client': 'test/readme/quickstart.test.tsx',
   'next-route': 'test/browser/nextApp.test.ts',
   'next-provider': 'test/browser/nextApp.test.ts',
   'next-video': 'test/browser/nextApp.test.ts',
