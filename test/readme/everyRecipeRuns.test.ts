@@ -25,6 +25,7 @@ const RUN_BY: Record<string, string> = {
   'next-error': 'test/browser/nextApp.test.ts',
   hono: 'test/server/readmeRecipes.test.ts',
   express: 'test/server/readmeRecipes.test.ts',
+  'vite-dev-server': 'test/build/viteDevServer.test.ts',
   'node-redis': 'test/server/readmeRedisRecipes.test.ts',
   ioredis: 'test/server/readmeRedisRecipes.test.ts',
   upstash: 'test/server/readmeRedisRecipes.test.ts',
