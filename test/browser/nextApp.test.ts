@@ -17,10 +17,10 @@ const LIFETIME_MS = 6_000;
 const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
 
 /**
- * The README's Next.js recipe, block by block, and where each goes in the app. The app holds only
+ * The Next.js recipe (docs/frameworks.md), block by block, and where each goes in the app. The app holds only
  * what the recipe leaves to the reader (`@/auth`, `@/rooms`, `@/components/VideoCall`), a layout,
  * and a page with `useStreamToken`: the route handler, the room page, its client components and
- * its error boundary are the README's, run as written.
+ * its error boundary are the recipe's, run as written.
  */
 const ROUTE = 'app/api/cas-token/route.ts';
 const RECIPES: Record<string, string> = {
@@ -87,7 +87,7 @@ let page: Page;
 let recipes: Map<string, string>;
 /** The build that is served: both routes, with the CAS variables. */
 let built: Build;
-/** README: "a build without the CAS variables fails there" with the eager route... */
+/** docs/frameworks.md: "a build without the CAS variables fails there" with the eager route... */
 let eagerWithoutCas: Build;
 /** ...and builds with the lazy one. */
 let lazyWithoutCas: Build;
@@ -148,8 +148,8 @@ async function nextBuild(env: NodeJS.ProcessEnv): Promise<Build> {
 }
 
 /**
- * The route files of a build: `eager` is the README's `next-route`, with the lazy route served
- * next to it; `lazy` is the README's `next-route-lazy` in its place, for a build without the CAS
+ * The route files of a build: `eager` is the recipe `next-route`, with the lazy route served
+ * next to it; `lazy` is the recipe `next-route-lazy` in its place, for a build without the CAS
  * variables.
  */
 async function placeRoutes(kind: 'eager' | 'lazy' | 'both'): Promise<void> {
@@ -299,7 +299,7 @@ afterAll(async () => {
   await mockCas?.close();
 });
 
-describe("the README's Next.js recipe in a Next.js 16 app (next build, next start)", () => {
+describe("the Next.js recipe (docs/frameworks.md) in a Next.js 16 app (next build, next start)", () => {
   it('builds, prerendering the room page as a shell that is its Suspense fallback, and logging no error', async () => {
     expect(built.output).toMatch(/◐ \/room\/\[room\]/);
     expect(built.output).toMatch(/ƒ \/api\/cas-token\b/);
@@ -354,7 +354,7 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
   });
 
   it.each(['/api/cas-token', '/api/cas-token-lazy'])(
-    "answers through the README's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
+    "answers through the recipe's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
     async (route) => {
       const signedIn = { headers: { cookie: 'session=fixture-user' } };
       const answer = await get(`${route}?room=movie-night`, signedIn);

@@ -66,7 +66,7 @@ function get(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${base}${path}`, init);
 }
 
-describe('the Hono recipe in the README, run as written', () => {
+describe('the Hono recipe (docs/frameworks.md), run as written', () => {
   it('serves a signed-in user a token, with refreshIn, and answers HEAD like GET', async () => {
     await run('hono');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=alice' } });
@@ -102,7 +102,7 @@ describe('the Hono recipe in the README, run as written', () => {
   });
 });
 
-describe('the Express recipe in the README, run as written', () => {
+describe('the Express recipe (docs/frameworks.md), run as written', () => {
   it('serves a signed-in user a token, refuses one who is not, and answers HEAD like GET', async () => {
     await run('express');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=abc' } });
@@ -118,7 +118,7 @@ describe('the Express recipe in the README, run as written', () => {
   });
 });
 
-describe('the README recipes', () => {
+describe('the server recipes', () => {
   it.each(['next-route', 'next-route-lazy', 'hono', 'express'])('has a %s recipe with no `export const dynamic` line', (name) => {
     expect(recipe(name).code).not.toMatch(/export const dynamic/);
   });

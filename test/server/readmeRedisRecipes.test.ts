@@ -71,7 +71,7 @@ async function tokensByRoom(instances: ReturnType<typeof instance>[], rooms: str
 
 const distinct = (values: string[]) => new Set(values).size;
 
-describe('the README Redis recipes', () => {
+describe('the Redis recipes (docs/redis.md)', () => {
   it.each(NAMES)('prints the %s recipe exactly as its file in test/readme', (name) => {
     expect(printed(name)).toBe(readFileSync(`${import.meta.dirname}/../readme/casTokenStore.${name}.ts`, 'utf8'));
   });

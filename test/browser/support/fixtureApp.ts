@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { readRecipes } from '../../support/recipes';
 
-/** The repository, whose README, dist and node_modules a fixture app uses. */
+/** The repository, whose docs, dist and node_modules a fixture app uses. */
 export const ROOT = resolve(import.meta.dirname, '../../..');
 
 /**
