@@ -85,9 +85,10 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   let invalidated = false;
   // When the proxy last said the held token is the room's (to this tab or a sibling): checks
   // count from there. Each provider checks at 75-100 % of the proxy's interval, so the
-  // participants of a room spread their checks out.
+  // participants of a room spread their checks out. Drawn at first use, not here: the scheduler
+  // is made while rendering, and Next.js's prerender refuses Math.random() there.
   let confirmedAt = Number.NEGATIVE_INFINITY;
-  const checkFactor = 0.75 + 0.25 * Math.random();
+  let checkFactor: number | undefined;
   // The token `onToken` was last called with.
   let told: StreamTokenInfo | undefined;
 
@@ -138,7 +139,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const data = findQuery()?.state.data;
     if (data === undefined) return undefined;
     const checkAt =
-      data.checkIntervalMs === undefined ? Number.POSITIVE_INFINITY : confirmedAt + Math.max(MIN_RENEWAL_GAP_MS, data.checkIntervalMs * checkFactor);
+      data.checkIntervalMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : confirmedAt + Math.max(MIN_RENEWAL_GAP_MS, data.checkIntervalMs * (checkFactor ??= 0.75 + 0.25 * Math.random()));
     const dueAt = Math.min(data.refreshAt, checkAt, invalidated ? now : Number.POSITIVE_INFINITY);
     return dueAt === data.refreshAt ? data : { ...data, refreshAt: dueAt };
   }
