@@ -154,6 +154,8 @@ async function nextBuild(env: NodeJS.ProcessEnv): Promise<Build> {
  */
 async function placeRoutes(kind: 'eager' | 'lazy' | 'both'): Promise<void> {
   await rm(dirname(join(APP, LAZY_ROUTE)), { recursive: true, force: true });
+  // Not in git (the route is only the recipe's), so a fresh clone has no folder for it yet.
+  await mkdir(dirname(join(APP, ROUTE)), { recursive: true });
   await writeFile(join(APP, ROUTE), recipes.get(kind === 'lazy' ? 'next-route-lazy' : 'next-route')!);
   if (kind === 'both') {
     await mkdir(dirname(join(APP, LAZY_ROUTE)), { recursive: true });
