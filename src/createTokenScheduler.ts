@@ -85,9 +85,10 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
   let invalidated = false;
   // When the proxy last said the held token is the room's (to this tab or a sibling): checks
   // count from there. Each provider checks at 75-100 % of the proxy's interval, so the
-  // participants of a room spread their checks out.
+  // participants of a room spread their checks out. Drawn at first use, not here: the scheduler
+  // is made while rendering, and Next.js's prerender refuses Math.random() there.
   let confirmedAt = Number.NEGATIVE_INFINITY;
-  const checkFactor = 0.75 + 0.25 * Math.random();
+  let checkFactor: number | undefined;
   // The token last handed to onToken: a check that confirms it keeps the same object (see
   // streamTokenQueryOptions) and tells the app nothing new, unless the app asked (refresh()).
   let toldToken: StreamTokenInfo | undefined;
@@ -146,7 +147,9 @@ export function createTokenScheduler({ queryClient, room, refreshLeadMs, crossTa
     const data = findQuery()?.state.data;
     if (data === undefined) return undefined;
     const checkAt =
-      data.checkIntervalMs === undefined ? Number.POSITIVE_INFINITY : confirmedAt + Math.max(MIN_RENEWAL_GAP_MS, data.checkIntervalMs * checkFactor);
+      data.checkIntervalMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : confirmedAt + Math.max(MIN_RENEWAL_GAP_MS, data.checkIntervalMs * (checkFactor ??= 0.75 + 0.25 * Math.random()));
     const dueAt = Math.min(data.refreshAt, checkAt, invalidated ? now : Number.POSITIVE_INFINITY);
     return dueAt === data.refreshAt ? data : { ...data, refreshAt: dueAt };
   }

@@ -10,7 +10,7 @@ const NEXT_BUILD_PHASE = 'phase-production-build';
 export function missingSettingHint(): string {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.NEXT_PHASE === NEXT_BUILD_PHASE) {
-    return " `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the README's lazy Next.js route).";
+    return " `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the lazy route in react-cas-token's docs/frameworks.md).";
   }
   return ' Set only at run time? Create the handler on first use, in the request handler.';
 }

@@ -32,7 +32,7 @@ export interface MockCasTokenProviderBaseProps
  * `createFetcher`.
  *
  * What the mock options (`lifetimeMs`, `latencyMs`, `failures`, `sameTokenPerRoom`,
- * `firstTokenExpiresInMs`) apply to: the mock fetcher the provider makes, or a
+ * `firstTokenExpiresInMs`, `checkInMs`) apply to: the mock fetcher the provider makes, or a
  * `createMockFetcher()` you hand it, for every option that fetcher was not made with (the
  * fetcher's own options win). They are read at each request, so new props apply to the next one.
  * A fetcher that is not a mock fetcher (`createProxyFetcher` against MSW) answers by itself.
@@ -88,13 +88,14 @@ export function MockCasTokenProvider({
   failures,
   sameTokenPerRoom,
   firstTokenExpiresInMs,
+  checkInMs,
   children,
   ...providerProps
 }: MockCasTokenProviderProps) {
   if (fetcher !== undefined && createFetcher !== undefined) {
     throw new RangeError('<MockCasTokenProvider> takes `fetcher` or `createFetcher`, not both.');
   }
-  const mockOptions: MockFetcherOptions = { lifetimeMs, latencyMs, failures, sameTokenPerRoom, firstTokenExpiresInMs };
+  const mockOptions: MockFetcherOptions = { lifetimeMs, latencyMs, failures, sameTokenPerRoom, firstTokenExpiresInMs, checkInMs };
   checkMockTokenOptions('<MockCasTokenProvider>', mockOptions);
   const latest = useRef(mockOptions);
   useIsomorphicLayoutEffect(() => {

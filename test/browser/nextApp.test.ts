@@ -7,6 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockCas, type MockCas } from '../../example/server/mockCas';
 import { launchChromium, type LaunchedChromium } from './support/chromium';
+import { readRecipes } from '../support/recipes';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const APP = join(ROOT, 'test/fixtures/next-app');
@@ -16,10 +17,10 @@ const LIFETIME_MS = 6_000;
 const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
 
 /**
- * The README's Next.js recipe, block by block, and where each goes in the app. The app holds only
+ * The Next.js recipe (docs/frameworks.md), block by block, and where each goes in the app. The app holds only
  * what the recipe leaves to the reader (`@/auth`, `@/rooms`, `@/components/VideoCall`), a layout,
  * and a page with `useStreamToken`: the route handler, the room page, its client components and
- * its error boundary are the README's, run as written.
+ * its error boundary are the recipe's, run as written.
  */
 const ROUTE = 'app/api/cas-token/route.ts';
 const RECIPES: Record<string, string> = {
@@ -86,7 +87,7 @@ let page: Page;
 let recipes: Map<string, string>;
 /** The build that is served: both routes, with the CAS variables. */
 let built: Build;
-/** README: "a build without the CAS variables fails there" with the eager route... */
+/** docs/frameworks.md: "a build without the CAS variables fails there" with the eager route... */
 let eagerWithoutCas: Build;
 /** ...and builds with the lazy one. */
 let lazyWithoutCas: Build;
@@ -98,14 +99,6 @@ const consoleProblems: string[] = [];
 const pageErrors: string[] = [];
 const failedRequests: string[] = [];
 const reading: Promise<void>[] = [];
-
-function readRecipes(readme: string): Map<string, string> {
-  const recipes = new Map<string, string>();
-  for (const [, name, code] of readme.matchAll(/<!-- recipe: ([\w-]+) -->\n```\w*\n([\s\S]*?)\n```/g)) {
-    recipes.set(name!, `${code}\n`);
-  }
-  return recipes;
-}
 
 /** The environment for Next: ours, without any CAS setting this shell may have, plus `extra`. */
 function nextEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -155,12 +148,14 @@ async function nextBuild(env: NodeJS.ProcessEnv): Promise<Build> {
 }
 
 /**
- * The route files of a build: `eager` is the README's `next-route`, with the lazy route served
- * next to it; `lazy` is the README's `next-route-lazy` in its place, for a build without the CAS
+ * The route files of a build: `eager` is the recipe `next-route`, with the lazy route served
+ * next to it; `lazy` is the recipe `next-route-lazy` in its place, for a build without the CAS
  * variables.
  */
 async function placeRoutes(kind: 'eager' | 'lazy' | 'both'): Promise<void> {
   await rm(dirname(join(APP, LAZY_ROUTE)), { recursive: true, force: true });
+  // Not in git (the route is only the recipe's), so a fresh clone has no folder for it yet.
+  await mkdir(dirname(join(APP, ROUTE)), { recursive: true });
   await writeFile(join(APP, ROUTE), recipes.get(kind === 'lazy' ? 'next-route-lazy' : 'next-route')!);
   if (kind === 'both') {
     await mkdir(dirname(join(APP, LAZY_ROUTE)), { recursive: true });
@@ -238,8 +233,8 @@ beforeAll(async () => {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first (\`npm test\` does).`);
   }
 
-  recipes = readRecipes(await readFile(join(ROOT, 'README.md'), 'utf8'));
-  // The Next.js recipes; the README's others (Hono, Express, Redis, tests, stories) run elsewhere.
+  recipes = new Map([...readRecipes()].map(([name, recipe]) => [name, recipe.code]));
+  // The Next.js recipes; the others (Hono, Express, Redis, tests, stories) run elsewhere.
   expect([...recipes.keys()].filter((name) => name.startsWith('next-')).sort()).toEqual(Object.keys(RECIPES).sort());
   for (const [name, file] of Object.entries(RECIPES)) {
     const code = recipes.get(name)!;
@@ -306,7 +301,7 @@ afterAll(async () => {
   await mockCas?.close();
 });
 
-describe("the README's Next.js recipe in a Next.js 16 app (next build, next start)", () => {
+describe("the Next.js recipe (docs/frameworks.md) in a Next.js 16 app (next build, next start)", () => {
   it('builds, prerendering the room page as a shell that is its Suspense fallback, and logging no error', async () => {
     expect(built.output).toMatch(/◐ \/room\/\[room\]/);
     expect(built.output).toMatch(/ƒ \/api\/cas-token\b/);
@@ -361,7 +356,7 @@ describe("the README's Next.js recipe in a Next.js 16 app (next build, next star
   });
 
   it.each(['/api/cas-token', '/api/cas-token-lazy'])(
-    "answers through the README's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
+    "answers through the recipe's route %s: a token, 401 without the app's session, 403 for a room the user may not join",
     async (route) => {
       const signedIn = { headers: { cookie: 'session=fixture-user' } };
       const answer = await get(`${route}?room=movie-night`, signedIn);

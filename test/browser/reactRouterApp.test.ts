@@ -17,7 +17,7 @@ const LIFETIME_MS = 6_000;
 const CAS_ENV = ['CAS_URL', 'CAS_API_KEY', 'CAS_API_SECRET'] as const;
 
 /**
- * The README's React Router recipe, block by block, and where each goes in the app. The app
+ * The React Router recipe (docs/frameworks.md), block by block, and where each goes in the app. The app
  * holds only what the recipe leaves to the reader (`~/session`, `~/components/VideoCall`, the
  * home page), the root layout and the configuration.
  */
@@ -140,7 +140,7 @@ beforeAll(async () => {
   await rm(join(APP, 'build'), { recursive: true, force: true });
   await rm(join(APP, '.react-router'), { recursive: true, force: true });
 
-  // The README's files compile against the built package's types, with React Router's own
+  // The recipe's files compile against the built package's types, with React Router's own
   // route types (`./+types/room`), as in an app made from React Router's template.
   const checkEnv = appEnv({});
   await runNode(REACT_ROUTER_BIN, ['typegen'], { cwd: APP, env: checkEnv, timeoutMs: 60_000 });
@@ -188,7 +188,7 @@ afterAll(async () => {
   await mockCas?.close();
 });
 
-describe("the README's React Router recipe in a React Router 7 app (react-router build, react-router-serve)", () => {
+describe("the React Router recipe (docs/frameworks.md) in a React Router 7 app (react-router build, react-router-serve)", () => {
   it('builds without an error or a warning of its own', () => {
     expect(buildOutput).toMatch(/build\/server\/index\.js/);
     // React Router 7's own notices on every build: its v8 flags, and vite 8 on the option it passes.
@@ -247,7 +247,7 @@ describe("the README's React Router recipe in a React Router 7 app (react-router
     expect(JSON.parse(answer.headers)).toMatchObject({ location: '/sign-in' });
   });
 
-  it("answers through the README's resource route: a token, 401 without the app's session, 405 JSON to a POST", async () => {
+  it("answers through the recipe's resource route: a token, 401 without the app's session, 405 JSON to a POST", async () => {
     const token = await request('/api/cas-token?room=movie-night', { headers: signedIn });
     expect(token.status).toBe(200);
     expect(JSON.parse(token.body)).toEqual(expect.objectContaining({ token: expect.stringMatching(/^ey/), expiresIn: expect.any(Number) }));

@@ -12,8 +12,8 @@ const JEST_BIN = join(ROOT, 'node_modules/jest/bin/jest.js');
 const JEST_TIMEOUT_MS = 180_000;
 
 /**
- * The README's Jest recipes are this Jest project's files (test/testing/readmeRecipes.test.ts
- * checks the README prints them byte for byte): its config and its two test files.
+ * The Jest recipes (docs/testing.md) are this Jest project's files (test/testing/readmeRecipes.test.ts
+ * checks the page prints them byte for byte): its config and its two test files.
  */
 const RECIPES = {
   config: 'test/fixtures/jest-app/jest.config.mjs',
@@ -86,7 +86,7 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-describe('the README Jest recipes, run by Jest 30 against the built package', () => {
+describe('the Jest recipes (docs/testing.md), run by Jest 30 against the built package', () => {
   it('pass, every file and every test of them, none skipped', () => {
     const failures = result.testResults.filter((file) => file.status !== 'passed').map((file) => `${file.name}\n${file.message}`);
     expect(failures, output).toEqual([]);

@@ -36,6 +36,17 @@ describe('checks', () => {
     expect(view.current.token).toBe(token);
   });
 
+  it('calls onToken once per token, not for each check that confirms it', async () => {
+    const fetcher = createMockFetcher({ lifetimeMs: HOUR, sameTokenPerRoom: true, checkInMs: 8 * SECOND });
+    const onToken = vi.fn();
+    renderWithProvider({ fetcher, room: 'lobby', onToken });
+
+    await advance(MINUTE);
+
+    expect(fetcher.calls.length).toBeGreaterThanOrEqual(8);
+    expect(onToken.mock.calls.map(([info]) => info.token)).toEqual([fetcher.calls[0]!.token]);
+  });
+
   it("switches to the room's token when a check answers another one", async () => {
     const first = createTestToken({ lifetimeMs: HOUR });
     const second = createTestToken({ lifetimeMs: HOUR, room: 'lobby' });

@@ -53,6 +53,20 @@ describe('server rendering', () => {
     expect(fetcher).not.toHaveBeenCalled();
   });
 
+  it('reads no Math.random while rendering, which Next.js refuses in a prerendered Client Component', () => {
+    // With cacheComponents, `next build` fails a page whose shell renders the provider ("encountered
+    // the unstable value `Math.random()` in a Client Component").
+    const random = vi.spyOn(Math, 'random');
+    renderToString(
+      <CasTokenProvider fetcher={vi.fn<StreamTokenFetcher>()} room="movie-night-42">
+        <Room />
+      </CasTokenProvider>,
+    );
+    renderToString(page(vi.fn<StreamTokenFetcher>()));
+
+    expect(random).not.toHaveBeenCalled();
+  });
+
   it('renders the Suspense fallback for useSuspenseStreamToken, without fetching or logging', () => {
     const logged = vi.spyOn(console, 'error');
     const fetcher = vi.fn<StreamTokenFetcher>();

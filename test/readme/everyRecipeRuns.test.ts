@@ -2,15 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+import { readRecipes, ROOT } from '../support/recipes';
 
 /**
- * Every code block marked `<!-- recipe: name -->` in the README is run, as printed, by the test
- * named here. A recipe nobody runs is a guess; this keeps the list honest both ways.
+ * Every code block marked `<!-- recipe: name -->` in the README, CONTRIBUTING.md or a docs page
+ * is run, as printed, by the test named here. A recipe nobody runs is a guess; this keeps the
+ * list honest both ways.
  */
 const RUN_BY: Record<string, string> = {
+  'quickstart-server': 'test/readme/quickstart.test.tsx',
+  'quickstart-client': 'test/readme/quickstart.test.tsx',
   'next-route': 'test/browser/nextApp.test.ts',
   'next-provider': 'test/browser/nextApp.test.ts',
   'next-video': 'test/browser/nextApp.test.ts',
@@ -24,6 +25,7 @@ const RUN_BY: Record<string, string> = {
   'next-error': 'test/browser/nextApp.test.ts',
   hono: 'test/server/readmeRecipes.test.ts',
   express: 'test/server/readmeRecipes.test.ts',
+  'vite-dev-server': 'test/build/viteDevServer.test.ts',
   'node-redis': 'test/server/readmeRedisRecipes.test.ts',
   ioredis: 'test/server/readmeRedisRecipes.test.ts',
   upstash: 'test/server/readmeRedisRecipes.test.ts',
@@ -36,15 +38,13 @@ const RUN_BY: Record<string, string> = {
   'stories/CallBadge.msw.stories.tsx': 'test/testing/readmeRecipes.test.ts',
 };
 
-const marked = [...README.matchAll(/<!-- recipe: (\S+) -->/g)].map((match) => match[1]!);
-
-describe('the README recipes', () => {
-  it('are each marked once', () => {
-    expect(new Set(marked).size).toBe(marked.length);
+describe('the recipes of the README and the docs', () => {
+  it('are each marked once, with a code block after the marker (the reader throws otherwise)', () => {
+    expect(readRecipes().size).toBeGreaterThan(0);
   });
 
-  it('are all run by a test, and every recipe a test runs is in the README', () => {
-    expect([...marked].sort()).toEqual(Object.keys(RUN_BY).sort());
+  it('are all run by a test, and every recipe a test runs is printed on a page', () => {
+    expect([...readRecipes().keys()].sort()).toEqual(Object.keys(RUN_BY).sort());
   });
 
   it.each(Object.entries(RUN_BY))('%s is read by %s', (name, test) => {

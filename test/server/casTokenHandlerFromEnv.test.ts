@@ -49,7 +49,7 @@ describe('casTokenHandlerFromEnv', () => {
   it('says how to create the handler on first use in Next.js when `next build` runs the module without the variables', () => {
     vi.stubEnv('NEXT_PHASE', 'phase-production-build');
     expect(() => casTokenHandlerFromEnv({ env: {} })).toThrow(
-      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the README's lazy Next.js route).",
+      "The CAS URL is missing: pass `casUrl` or set CAS_URL. `next build` runs this module without the run-time variables: create the handler on first use, in GET after `await connection()` (the lazy route in react-cas-token's docs/frameworks.md).",
     );
   });
 

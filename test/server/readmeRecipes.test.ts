@@ -1,22 +1,13 @@
 // @vitest-environment node
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MockCas } from '../../example/server/mockCas';
 import { API_KEY, API_SECRET, startCas } from './casTestKit';
-
-const README = join(import.meta.dirname, '../../README.md');
-
-/** The code block right after `<!-- recipe: name -->` in the README, as written there. */
-function recipe(name: string): { language: string; code: string } {
-  const readme = readFileSync(README, 'utf8');
-  const match = new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`(\\w+)\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
-  if (match === null) throw new Error(`README.md has no code block after <!-- recipe: ${name} -->`);
-  return { language: match[1] as string, code: match[2] as string };
-}
+import { recipe } from '../support/recipes';
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -75,7 +66,7 @@ function get(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${base}${path}`, init);
 }
 
-describe('the Hono recipe in the README, run as written', () => {
+describe('the Hono recipe (docs/frameworks.md), run as written', () => {
   it('serves a signed-in user a token, with refreshIn, and answers HEAD like GET', async () => {
     await run('hono');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=alice' } });
@@ -111,7 +102,7 @@ describe('the Hono recipe in the README, run as written', () => {
   });
 });
 
-describe('the Express recipe in the README, run as written', () => {
+describe('the Express recipe (docs/frameworks.md), run as written', () => {
   it('serves a signed-in user a token, refuses one who is not, and answers HEAD like GET', async () => {
     await run('express');
     const response = await get('/api/cas-token?room=movie-night', { headers: { cookie: 'session=abc' } });
@@ -127,7 +118,7 @@ describe('the Express recipe in the README, run as written', () => {
   });
 });
 
-describe('the README recipes', () => {
+describe('the server recipes', () => {
   it.each(['next-route', 'next-route-lazy', 'hono', 'express'])('has a %s recipe with no `export const dynamic` line', (name) => {
     expect(recipe(name).code).not.toMatch(/export const dynamic/);
   });

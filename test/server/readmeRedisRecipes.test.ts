@@ -1,7 +1,7 @@
 // @vitest-environment node
 /*
- * The README's Redis recipes, run as printed: test/readme/casTokenStore.<client>.ts must be the
- * README's block byte for byte (so `npm run typecheck` and lint cover the printed code too), and
+ * The Redis recipes, run as printed: test/readme/casTokenStore.<client>.ts must be the printed
+ * block byte for byte (so `npm run typecheck` and lint cover the printed code too), and
  * two instances of each, sharing one real redis-server, hand out one token per room.
  */
 import { readFileSync } from 'node:fs';
@@ -13,15 +13,13 @@ import { RECIPES, type Recipe, type RecipeName } from './redisRecipesKit';
 import { connectInspector } from '../support/redisClients';
 import { REDIS_SETUP_TIMEOUT_MS, startRedisServer, type RedisServer } from '../support/redisServer';
 import { startUpstashBridge, type UpstashBridge } from '../support/upstashBridge';
+import { recipe } from '../support/recipes';
 
-const root = `${import.meta.dirname}/../..`;
-const readme = readFileSync(`${root}/README.md`, 'utf8');
 
 const NAMES: RecipeName[] = ['node-redis', 'ioredis', 'upstash'];
 
-function printed(name: string): string | undefined {
-  return readme.match(new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`ts\\n([\\s\\S]*?)\`\`\``))?.[1];
-}
+/** The recipe as printed, in the README or a docs page. */
+const printed = (name: string): string => recipe(name).code;
 
 let redis: RedisServer;
 let bridge: UpstashBridge;
@@ -73,7 +71,7 @@ async function tokensByRoom(instances: ReturnType<typeof instance>[], rooms: str
 
 const distinct = (values: string[]) => new Set(values).size;
 
-describe('the README Redis recipes', () => {
+describe('the Redis recipes (docs/redis.md)', () => {
   it.each(NAMES)('prints the %s recipe exactly as its file in test/readme', (name) => {
     expect(printed(name)).toBe(readFileSync(`${import.meta.dirname}/../readme/casTokenStore.${name}.ts`, 'utf8'));
   });

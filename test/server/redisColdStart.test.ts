@@ -1,7 +1,7 @@
 // @vitest-environment node
 /*
- * Redis down when the server starts: the README's recipes (test/readme/casTokenStore.<client>.ts,
- * the README's blocks byte for byte) must still load, answer 503 while Redis is away, and serve
+ * Redis down when the server starts: the Redis recipes of docs/redis.md (test/readme/casTokenStore.<client>.ts,
+ * the printed blocks byte for byte) must still load, answer 503 while Redis is away, and serve
  * tokens once it answers, with the same client: no restart. Awaiting connect() alone does not:
  * node-redis's connect() waits until Redis answers, ioredis's rejects at once.
  */
@@ -57,7 +57,7 @@ async function within<T>(promise: Promise<T>, ms: number) {
   ]);
 }
 
-describe('the README Redis recipes, with Redis down when the server starts', () => {
+describe('the Redis recipes, with Redis down when the server starts', () => {
   it.for(NAMES)(
     '%s: the module loads after waiting for Redis 2 s at most, requests answer 503 store-unavailable at once, and once Redis is up the same client serves tokens',
     { timeout: 20_000 },

@@ -28,8 +28,8 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['node-redis 6', 'ioredis 6',
 /**
  * - `default`: each client as `createClient(url)` / `new Redis(url)` makes it: node-redis and
  *   ioredis queue commands while Redis is away.
- * - `recommended`: the README's outage options: node-redis `disableOfflineQueue: true`, ioredis
- *   `enableOfflineQueue: false`. Upstash's default is the README's recommendation.
+ * - `recommended`: the outage options of docs/redis.md: node-redis `disableOfflineQueue: true`, ioredis
+ *   `enableOfflineQueue: false`. Upstash's default is what it recommends.
  */
 export type ClientOptions = 'default' | 'recommended';
 

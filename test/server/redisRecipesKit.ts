@@ -1,5 +1,5 @@
 /*
- * The README's Redis recipes (test/readme/casTokenStore.<client>.ts, the printed blocks byte for
+ * The Redis recipes of docs/redis.md (test/readme/casTokenStore.<client>.ts, the printed blocks byte for
  * byte), as the tests load them: each module creates its own client when imported, so each says
  * how to close that client again.
  */

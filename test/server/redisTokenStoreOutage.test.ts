@@ -100,7 +100,7 @@ async function expectFailsFastThenRecovers(store: TokenStore, clientName: string
   expect(await store.deleteIfEqual(key, value)).toBe(true);
 }
 
-describe('a Redis outage, with the client options the README recommends', () => {
+describe('a Redis outage, with the client options docs/redis.md recommends', () => {
   it('node-redis with disableOfflineQueue: fails at once while Redis is down, and the same store works again once it is back', async () => {
     const store = createRedisTokenStore(await clients.nodeRedis(6, redis.url, { disableOfflineQueue: true }));
     await expectFailsFastThenRecovers(store, 'node-redis', () => redis.stop(), () => redis.start());

@@ -5,7 +5,7 @@
  * redis-server stops (and with it the bridge, as an Upstash endpoint that goes away) and starts
  * again on the same port, empty. Nothing is restarted or recreated on the instances' side.
  * Once with the clients as their constructors make them (node-redis and ioredis queue commands
- * while offline), once with the README's outage options.
+ * while offline), once with the outage options of docs/redis.md.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';

@@ -302,10 +302,30 @@ describe('MockCasTokenProvider props over time', () => {
     expect(decodeStreamToken(tokenOf()!).expiresAt).toBe(START + 2_000 + 60_000);
   });
 
+  it('asks the token to be checked every checkInMs, sending it back, as the real proxy does', async () => {
+    const fetcher = createMockFetcher();
+    render(
+      <MockCasTokenProvider room="r" sameTokenPerRoom checkInMs={8_000} fetcher={fetcher}>
+        <Player />
+      </MockCasTokenProvider>,
+    );
+    await advance(0);
+    const token = tokenOf();
+
+    await advance(60_000);
+
+    // 60 s at one check every 6-8 s (75-100 % of checkInMs), each sending the token held.
+    const checks = fetcher.calls.slice(1);
+    expect(checks.length).toBeGreaterThanOrEqual(7);
+    expect(checks.every((call) => call.held === token && call.token === token)).toBe(true);
+    expect(tokenOf()).toBe(token);
+  });
+
   it('refuses bad mock props and a fetcher with createFetcher, with a RangeError naming them', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     expect(() => render(<MockCasTokenProvider latencyMs={-5} />)).toThrow(/<MockCasTokenProvider>: latencyMs must be/);
     expect(() => render(<MockCasTokenProvider lifetimeMs={10_000} firstTokenExpiresInMs={0} />)).toThrow(RangeError);
+    expect(() => render(<MockCasTokenProvider checkInMs={500} />)).toThrow(/<MockCasTokenProvider>: checkInMs must be/);
     const both = { fetcher: createMockFetcher(), createFetcher: () => createMockFetcher() } as unknown as MockCasTokenProviderProps;
     expect(() => render(<MockCasTokenProvider {...both} />)).toThrow(/`fetcher` or `createFetcher`, not both/);
   });

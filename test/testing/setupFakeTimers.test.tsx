@@ -167,7 +167,7 @@ describe('setupFakeTimers', () => {
     expect(vi.isFakeTimers()).toBe(true);
   });
 
-  it('lets findBy* wait on fake time with shouldAdvanceTime, as the README says', async () => {
+  it('lets findBy* wait on fake time with shouldAdvanceTime, as docs/testing.md says', async () => {
     clock = setupFakeTimers(vi, { now: START, shouldAdvanceTime: true });
     render(
       <MockCasTokenProvider room="r" latencyMs={300}>
@@ -178,7 +178,7 @@ describe('setupFakeTimers', () => {
     expect(await screen.findByText('Joined')).toBeTruthy();
   });
 
-  it('leaves findBy* waiting under Vitest without shouldAdvanceTime, as the README says', async () => {
+  it('leaves findBy* waiting under Vitest without shouldAdvanceTime, as docs/testing.md says', async () => {
     clock = setupFakeTimers(vi, { now: START });
     render(
       <MockCasTokenProvider room="r" latencyMs={300}>

@@ -1,32 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { expect } from 'vitest';
+import { readRecipes } from '../../support/recipes';
 
-/** The repository, whose README, dist and node_modules a fixture app uses. */
+/** The repository, whose docs, dist and node_modules a fixture app uses. */
 export const ROOT = resolve(import.meta.dirname, '../../..');
 
-/** The README's code blocks marked `<!-- recipe: name -->`, by name. */
-export async function readRecipes(): Promise<Map<string, string>> {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const recipes = new Map<string, string>();
-  for (const [, name, code] of readme.matchAll(/<!-- recipe: ([\w-]+) -->\n```\w*\n([\s\S]*?)\n```/g)) {
-    recipes.set(name!, `${code}\n`);
-  }
-  return recipes;
-}
-
 /**
- * Writes the README's recipes whose names start with `prefix` into `app`, each to the file its
- * first line names (`// app/routes.ts`): the table must list exactly the README's recipes.
+ * Writes the recipes whose names start with `prefix` (from the README or a docs page) into `app`,
+ * each to the file its first line names (`// app/routes.ts`): the table must list exactly the
+ * printed recipes.
  */
 export async function copyRecipes(app: string, prefix: string, files: Record<string, string>): Promise<void> {
-  const recipes = await readRecipes();
+  const recipes = readRecipes();
   expect([...recipes.keys()].filter((name) => name.startsWith(prefix)).sort()).toEqual(Object.keys(files).sort());
   for (const [name, file] of Object.entries(files)) {
-    const code = recipes.get(name)!;
+    const { code } = recipes.get(name)!;
     expect(code.split('\n', 1)[0]).toMatch(new RegExp(`^// ${file.replaceAll('.', '\\.')}\\b`));
     await mkdir(dirname(join(app, file)), { recursive: true });
     await writeFile(join(app, file), code);
