@@ -28,7 +28,7 @@ module.exports = [
     gzip: true,
     // Runs on a server: bounded waits, the store protocol and messages a person can act on
     // outweigh bytes here. Still a guard against regressions.
-    limit: '13.8 kB',
+    limit: '14.2 kB',
   },
   {
     // What a one-process app imports: the Redis store is left out by tree-shaking.
@@ -36,8 +36,8 @@ module.exports = [
     path: 'dist/server.js',
     import: '{ casTokenHandlerFromEnv, createMemoryTokenStore }',
     gzip: true,
-    // Seals, the store's clock, the lock's lease and the CAS probe: about 1.7 kB.
-    limit: '10.6 kB',
+    // Seals, the store's clock, the lock's lease, the CAS probe and fresh calls beside a hung one: about 2 kB.
+    limit: '11.0 kB',
   },
   {
     name: 'react-cas-token/server, createRedisTokenStore alone',

@@ -106,8 +106,10 @@ figures.push({
   section: 'size',
   label: `min+gz that sharing between tabs adds to the client entry (built from src by vite, ${kB(crossTab.shipped)} with, ${kB(crossTab.alone)} without)`,
   value: kB(crossTab.cost),
-  against: 'goal at most 1 kB',
-  ok: crossTab.cost <= 1000,
+  // 1.15 kB accepted for sharing itself (issue 13's decision), plus about 0.13 kB since a party stays
+  // one session through faults (issue 17): checks shared between tabs, a stolen lock's request given up.
+  against: 'accepted at most 1.3 kB (1.15 kB for sharing, 0.13 kB for sharing checks and giving up a stolen request)',
+  ok: crossTab.cost <= 1300,
 });
 
 const sections = [
